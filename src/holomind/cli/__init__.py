@@ -1,0 +1,1 @@
+"""The `holomind` command line: one module per command group."""
