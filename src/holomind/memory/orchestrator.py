@@ -1,0 +1,81 @@
+"""Several pixel networks used as one: route a query to the networks that know most about it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from holomind.embed import Embedder
+from holomind.errors import InvalidInputError
+from holomind.memory.network import Hit, PixelNetwork
+
+
+@dataclass(frozen=True)
+class Route:
+    """One network's relevance to a query: the score of its best matching record."""
+
+    network: PixelNetwork
+    score: float
+
+
+class NetworkOrchestrator:
+    """Route queries across specialised networks and merge what the best ones remember."""
+
+    def __init__(
+        self,
+        paths: list[str | os.PathLike[str]] | list[PixelNetwork],
+        *,
+        embedder: str | Embedder | None = "auto",
+    ) -> None:
+        if not paths:
+            raise InvalidInputError("an orchestrator needs at least one network")
+        self.networks = [
+            p if isinstance(p, PixelNetwork) else PixelNetwork(p, embedder=embedder) for p in paths
+        ]
+
+    def route(self, query: str, top: int = 2) -> list[Route]:
+        """The ``top`` networks whose content best matches ``query``, best first.
+
+        A network's score is the similarity of its best record; networks with
+        no match at all are left out.
+        """
+        routes = []
+        for net in self.networks:
+            hits = net.search(query, k=1)
+            if hits:
+                routes.append(Route(net, hits[0].score))
+        routes.sort(key=lambda r: -r.score)
+        return routes[:top]
+
+    def search(self, query: str, k: int = 5, top: int = 2) -> list[tuple[PixelNetwork, Hit]]:
+        """The ``k`` best records across the routed networks, with the network each came from."""
+        found = [(r.network, h) for r in self.route(query, top) for h in r.network.search(query, k)]
+        found.sort(key=lambda nh: -nh[1].score)
+        seen: set[str] = set()
+        out = []
+        for net, hit in found:
+            if hit.record.hash not in seen:
+                seen.add(hit.record.hash)
+                out.append((net, hit))
+        return out[:k]
+
+    def context(self, query: str, budget_chars: int = 2000, top: int = 2) -> str:
+        """Prompt text from the routed networks, each headed by its name, within the budget."""
+        routes = self.route(query, top)
+        parts: list[str] = []
+        used = 0
+        for i, r in enumerate(routes):
+            head = f"[{r.network.path.stem}]\n"
+            share = (budget_chars - used) // (len(routes) - i) - len(head) - 2
+            if share <= 0:
+                continue
+            body = r.network.context(query, share)
+            if body:
+                parts.append(head + body)
+                used += len(parts[-1]) + 2
+        return "\n\n".join(parts)
+
+    def stats(self) -> list[dict[str, Any]]:
+        """`PixelNetwork.stats` of each network."""
+        return [n.stats() for n in self.networks]
