@@ -80,9 +80,10 @@ class Hit:
 class Verification:
     """What `PixelNetwork.verify` found."""
 
-    ok: bool
+    ok: bool  # every committed record and checksum is intact
     records: int
-    problems: list[str]
+    problems: list[str]  # damage found (ok is False when there is any)
+    notes: list[str] = field(default_factory=list)  # harmless findings, e.g. an unfinished tail
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -170,6 +171,7 @@ def _record_from(fields: dict[str, Any], what: str) -> Record:
         and isinstance(rec.meta, dict)
         and rec.hash == content_hash(rec.question, rec.answer)
         and (rec.supersedes is None or isinstance(rec.supersedes, int))
+        and (rec.model is None or isinstance(rec.model, str))
     )
     if not ok:
         raise CorruptFileError(f"{what}: record fields are malformed or its hash does not match")
@@ -246,6 +248,7 @@ class PixelNetwork:
         self._height = 0  # committed rows, as the IHDR says
         self._end = 0  # offset of the tail (terminator IDAT) after the last committed record
         self._size = 0
+        self._mtime = 0
         self._adler = 1
         self._dirty: str | None = None  # why the bytes after _end are not a clean tail
 
@@ -284,7 +287,7 @@ class PixelNetwork:
         with mmap.mmap(fd, size, prot=mmap.PROT_READ) as buf:
             self._parse_head(buf, size)
             self._scan(buf, size)
-        self._size = size
+        self._size, self._mtime = size, os.fstat(fd).st_mtime_ns
 
     def _parse_head(self, buf: Any, size: int) -> None:
         where = str(self.path)
@@ -384,7 +387,8 @@ class PixelNetwork:
                     TailWarning,
                     stacklevel=4,
                 )
-                self._declared_height = rows
+                self._declared_height = self._height = rows
+                self._end = pos
                 return
             fields = payload.fields
             text_rows = fields.get("rows")
@@ -463,7 +467,7 @@ class PixelNetwork:
             if self._records:
                 raise MissingFileError(f"{self.path} was removed while in use") from None
             return
-        if st.st_size == self._size and not self._dirty:
+        if (st.st_size, st.st_mtime_ns) == (self._size, self._mtime):
             return
         with self._file(os.O_RDONLY, fcntl.LOCK_SH) as fd:
             self._sync(fd)
@@ -476,7 +480,7 @@ class PixelNetwork:
             return
         header = os.pread(fd, 25, codec.IHDR_OFFSET)
         height = struct.unpack(">I", header[12:16])[0] if len(header) == 25 else 0
-        if size == self._size and height == self._height and not self._dirty:
+        if (size, os.fstat(fd).st_mtime_ns) == (self._size, self._mtime):
             return
         if height < self._height or size < self._end:
             self._load(fd)  # rewritten behind our back: start over
@@ -484,7 +488,7 @@ class PixelNetwork:
         self._declared_height = height
         with mmap.mmap(fd, size, prot=mmap.PROT_READ) as buf:
             self._scan(buf, size)
-        self._size = size
+        self._size, self._mtime = size, os.fstat(fd).st_mtime_ns
 
     # -------------------------------------------------------------- writing
 
@@ -540,6 +544,35 @@ class PixelNetwork:
             data = os.pread(fd, length, at + 8)
             adler = zlib.adler32(codec.inflate_band(data, rows * (row_bytes + 1), "repair"), adler)
         return adler
+
+    def _commit(self, fd: int, bands: bytes, rows: int, adler: int) -> None:
+        """Write bands + a fresh tail at the end of the committed data, then the new height."""
+        tail = codec.terminator(adler) + codec.IEND_CHUNK
+        os.pwrite(fd, bands + tail, self._end)
+        end = self._end + len(bands)
+        size = end + len(tail)
+        if os.fstat(fd).st_size > size:
+            os.ftruncate(fd, size)
+        os.fsync(fd)
+        # The commit point: until the height covers the new rows, readers ignore them.
+        os.pwrite(fd, codec.ihdr(self._width, rows), codec.IHDR_OFFSET)
+        os.fsync(fd)
+        self._height, self._end, self._size = rows, end, size
+        self._mtime = os.fstat(fd).st_mtime_ns
+        self._declared_height, self._adler, self._dirty = rows, adler, None
+
+    def repair(self) -> bool:
+        """Drop an unfinished append's leftovers so the file is a clean PNG; True if it did."""
+        if not self.path.exists():
+            return False
+        with self._lock, self._file(os.O_RDWR, fcntl.LOCK_EX) as fd:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TailWarning)
+                self._sync(fd)
+            if self._dirty is None:
+                return False
+            self._commit(fd, b"", self._height, self._repair_adler(fd))
+            return True
 
     def _render_record(self, rid: int, d: _Draft, digest: str) -> np.ndarray:
         cols = self._width // GLYPH_WIDTH
@@ -610,19 +643,9 @@ class PixelNetwork:
                 raise InvalidInputError(
                     f"{self.path} is full (PNG height limit)", hint="start a new network"
                 )
-            tail = codec.terminator(adler) + codec.IEND_CHUNK
-            os.pwrite(fd, b"".join([*blobs, tail]), self._end)
-            new_size = pos + len(tail)
-            if os.fstat(fd).st_size > new_size:
-                os.ftruncate(fd, new_size)
-            os.fsync(fd)
-            # The commit point: until the height covers the new rows, readers ignore them.
-            os.pwrite(fd, codec.ihdr(self._width, rows), codec.IHDR_OFFSET)
-            os.fsync(fd)
+            self._commit(fd, b"".join(blobs), rows, adler)
             for rec, entry, vec, fields in staged:
                 self._add(rec, entry, vec, fields)
-            self._height, self._end, self._size = rows, pos, new_size
-            self._declared_height, self._adler, self._dirty = rows, adler, None
             written = [self._records[self._index[s[0].id]] for s in staged]
         if self.workspace is not None:
             for rec in written:
@@ -833,7 +856,7 @@ class PixelNetwork:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     fresh = PixelNetwork(self.path, embedder=None, width=self._width)
-                problems += [str(w.message) for w in caught if issubclass(w.category, TailWarning)]
+                notes = [str(w.message) for w in caught if issubclass(w.category, TailWarning)]
             except CorruptFileError as exc:
                 return Verification(False, 0, [str(exc)])
             except MissingFileError:
@@ -866,7 +889,7 @@ class PixelNetwork:
                         adler = zlib.adler32(raw, adler)
                 if fresh._dirty is None and adler != fresh._adler:
                     problems.append("image checksum (Adler-32) does not match the rows")
-            return Verification(not problems, len(fresh._records), problems)
+            return Verification(not problems, len(fresh._records), problems, notes)
 
     def _first_idat(self, buf: Any, size: int) -> int:
         pos = 8

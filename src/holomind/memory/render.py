@@ -27,10 +27,26 @@ def _font() -> ImageFont.ImageFont:
     return ImageFont.load_default_imagefont()
 
 
+# Common typographic characters that have a plain ASCII look-alike.
+_ASCII_LOOKALIKE = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "—": "-",
+        "…": "...",
+        "•": "*",
+        "\u00a0": " ",
+    }
+)
+
+
 def printable(text: str) -> str:
     """The text as the bitmap font can draw it: accents stripped, other symbols as '?'."""
     out = []
-    for ch in text:
+    for ch in text.translate(_ASCII_LOOKALIKE):
         if " " <= ch <= "~":
             out.append(ch)
             continue
