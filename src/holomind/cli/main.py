@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from holomind import __version__
 from holomind.cli import config as config_cli
+from holomind.cli import memory as memory_cli
 from holomind.cli import soup as soup_cli
 from holomind.cli.common import err_console
 from holomind.config import Settings
@@ -55,6 +56,7 @@ def root(
 
 
 app.command("config")(config_cli.config)
+app.add_typer(memory_cli.app, name="memory")
 app.command("soup")(soup_cli.soup)
 
 
