@@ -15,9 +15,11 @@ import typer
 from rich.markup import escape
 
 from holomind import __version__
+from holomind.cli import cartridges as cartridges_cli
 from holomind.cli import config as config_cli
 from holomind.cli import memory as memory_cli
 from holomind.cli import soup as soup_cli
+from holomind.cli import train as train_cli
 from holomind.cli.common import err_console
 from holomind.config import Settings
 from holomind.errors import HoloMindError
@@ -56,6 +58,8 @@ def root(
 
 
 app.command("config")(config_cli.config)
+app.command("train")(train_cli.train)
+app.add_typer(cartridges_cli.app, name="cartridges")
 app.add_typer(memory_cli.app, name="memory")
 app.command("soup")(soup_cli.soup)
 

@@ -1,0 +1,366 @@
+"""The cartridge library: disk → LRU host cache → active set, in constant memory.
+
+Layout (the seed's)::
+
+    library/
+      registry.json                 what the library is: stem hash, cartridge shape, domains, count
+      stem/                         stem.safetensors + config.json + tokenizer.json
+      workspace.safetensors         the workspace layer's salience weights
+      index/                        signatures.f32 (N, C), domains.i32, locals.i32, strengths.f32
+      index/hier/                   domain-grouped signatures for hierarchical routing (large N)
+      domain_XXX/cart_YYYY/         weights.safetensors + meta.json
+
+Only the cartridges a batch needs are resident: the cache holds at most
+``cache_size`` (plus the ones pinned by the batch in flight), evicts the least
+recently used, writes back those that learned, and loads the router's
+runners-up in a background thread so the next batch finds them ready. The
+index files are read into memory only for small libraries; large ones are
+searched from disk by the hierarchical router.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from holomind.cartridges.cartridge import META, Cartridge, CartridgeConfig, CartridgeState
+from holomind.cartridges.files import atomic_write_bytes, atomic_write_text
+from holomind.cartridges.router import (
+    ExactIndex,
+    HierarchicalIndex,
+    Router,
+    RouterConfig,
+    build_hierarchical_index,
+)
+from holomind.cartridges.stem import Stem
+from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
+
+REGISTRY = "registry.json"
+FORMAT = 1
+
+
+class Library:
+    """A folder of cartridges on one stem, with an LRU cache and a router over their signatures."""
+
+    def __init__(
+        self,
+        root: Path,
+        stem: Stem,
+        cartridge_config: CartridgeConfig,
+        registry: dict,
+        *,
+        cache_size: int = 64,
+        router_config: RouterConfig | None = None,
+        device: str = "cpu",
+    ) -> None:
+        self.root = root
+        self.stem = stem
+        self.stem_hash = registry["stem_hash"]
+        self.cartridge_config = cartridge_config
+        self.registry = registry
+        self.cache_size = max(1, cache_size)
+        self.device = device
+        self.on_evict: list[Callable[[int], None]] = []
+        self._cache: OrderedDict[int, Cartridge] = OrderedDict()
+        self._dirty: set[int] = set()
+        self._pinned: set[int] = set()
+        self._pending: dict[int, Future] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cartridge-prefetch")
+        self.loads = 0  # disk reads so far (cache misses)
+        self._load_index()
+        self.router = self._make_router(router_config or RouterConfig())
+
+    # ---- creating and opening -------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: Path, stem: Stem, cartridge_config: CartridgeConfig, **kwargs) -> Library:
+        """Start an empty library around a trained stem (saved into it, then frozen)."""
+        if (root / REGISTRY).exists():
+            raise InvalidInputError(
+                f"{root} already holds a cartridge library", hint="open it instead"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        digest = stem.save(root / "stem")
+        registry = {
+            "format": FORMAT,
+            "stem_hash": digest,
+            "dim": stem.config.n_embd,
+            "cartridge": {
+                "rank": cartridge_config.rank,
+                "targets": list(cartridge_config.targets),
+            },
+            "count": 0,
+            "domains": [],
+        }
+        (root / "index").mkdir(exist_ok=True)
+        atomic_write_text(root / REGISTRY, json.dumps(registry, indent=2))
+        lib = cls(root, stem.freeze(), cartridge_config, registry, **kwargs)
+        lib.flush()
+        return lib
+
+    @classmethod
+    def open(cls, root: Path, *, device: str = "cpu", **kwargs) -> Library:
+        """Open a library: read its registry and stem (hash-checked), but no cartridge."""
+        path = root / REGISTRY
+        if not path.is_file():
+            raise MissingFileError(
+                f"no cartridge library at {root} (no {REGISTRY})",
+                hint="train one with `holomind train DATA_DIR --library DIR`",
+            )
+        try:
+            registry = json.loads(path.read_text())
+            if registry.get("format") != FORMAT:
+                raise ValueError(f"unknown format {registry.get('format')!r}")
+            config = CartridgeConfig(
+                rank=registry["cartridge"]["rank"], targets=tuple(registry["cartridge"]["targets"])
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptFileError(
+                f"{path} is not a cartridge registry ({exc})", hint="restore it from a backup"
+            ) from None
+        stem = Stem.load(root / "stem", device=device)
+        if stem.content_hash() != registry["stem_hash"]:
+            raise CorruptFileError(
+                f"the stem in {root / 'stem'} is not the one {path} names",
+                hint="put back the library's own stem",
+            )
+        return cls(root, stem, config, registry, device=device, **kwargs)
+
+    @staticmethod
+    def exists(root: Path) -> bool:
+        """Whether root holds a library."""
+        return (root / REGISTRY).is_file()
+
+    # ---- the index (signatures, domains, strengths) ----------------------------------------
+
+    def _load_index(self) -> None:
+        n, dim, idx = self.registry["count"], self.registry["dim"], self.root / "index"
+        self.large = n > RouterConfig().exact_limit
+        if self.large:  # never read whole: memmaps touch only the rows used
+            self.signatures = np.memmap(idx / "signatures.f32", np.float32, "r+", shape=(n, dim))
+            self.domains = np.memmap(idx / "domains.i32", np.int32, "r", shape=(n,))
+            self.locals = np.memmap(idx / "locals.i32", np.int32, "r", shape=(n,))
+            self.strengths = np.memmap(idx / "strengths.f32", np.float32, "r+", shape=(n,))
+            return
+        try:
+            self.signatures = _read(idx / "signatures.f32", np.float32, n * dim).reshape(n, dim)
+            self.domains = _read(idx / "domains.i32", np.int32, n)
+            self.locals = _read(idx / "locals.i32", np.int32, n)
+            self.strengths = _read(idx / "strengths.f32", np.float32, n)
+        except ValueError as exc:
+            raise CorruptFileError(
+                f"the index in {idx} is damaged ({exc})", hint="restore it from a backup"
+            ) from None
+
+    def _make_router(self, config: RouterConfig) -> Router:
+        if len(self) > config.exact_limit:
+            hier = self.root / "index" / "hier"
+            meta = hier / "hier.json"
+            if not meta.is_file() or json.loads(meta.read_text())["count"] != len(self):
+                build_hierarchical_index(hier, self.signatures, np.asarray(self.domains))
+            index: ExactIndex | HierarchicalIndex = HierarchicalIndex(hier, config.probe_domains)
+        else:
+            index = ExactIndex(self.signatures)
+        return Router(config, index, self.strengths)
+
+    def __len__(self) -> int:
+        return int(self.registry["count"])
+
+    @property
+    def domain_names(self) -> list[str]:
+        """Domain names by domain number."""
+        return [d["name"] for d in self.registry["domains"]]
+
+    def domain_id(self, name: str) -> int:
+        """The number of a domain, adding the domain if it is new."""
+        names = self.domain_names
+        if name in names:
+            return names.index(name)
+        self.registry["domains"].append({"id": len(names), "name": name, "count": 0})
+        return len(names)
+
+    def path_of(self, cart_id: int) -> Path:
+        """The folder of cartridge ``cart_id``."""
+        if not 0 <= cart_id < len(self):
+            raise InvalidInputError(
+                f"no cartridge {cart_id} in {self.root} (it has {len(self)})",
+                hint="see `holomind cartridges list`",
+            )
+        return (
+            self.root
+            / f"domain_{int(self.domains[cart_id]):03d}"
+            / (f"cart_{int(self.locals[cart_id]):04d}")
+        )
+
+    # ---- cartridges -------------------------------------------------------------------------
+
+    def spawn(self, domain: int, signature: torch.Tensor, parent: int | None = None) -> Cartridge:
+        """Create a cartridge in a domain, initialised from ``parent`` when given."""
+        if self.large:
+            raise InvalidInputError(
+                f"{self.root} is a large library; spawning is supported up to "
+                f"{RouterConfig().exact_limit} cartridges",
+                hint="start a new library for new domains",
+            )
+        new_id = len(self)
+        entry = self.registry["domains"][domain]
+        lineage: list[int] = []
+        if parent is not None:
+            lineage = [*self.get(parent).state.lineage, parent]
+        state = CartridgeState(
+            id=new_id, domain=domain, name=entry["name"], parent=parent, lineage=lineage
+        )
+        cart = Cartridge(self.cartridge_config, self.stem.config, state)
+        if parent is not None:
+            cart.copy_from(self.get(parent))
+        cart.set_signature(signature)
+        cart.to(self.device)
+        sig = cart.signature.detach().cpu().numpy()[None, :]
+        self.signatures = np.concatenate([self.signatures, sig])
+        self.domains = np.append(self.domains, np.int32(domain))
+        self.locals = np.append(self.locals, np.int32(entry["count"]))
+        self.strengths = np.append(self.strengths, np.float32(1.0))
+        entry["count"] += 1
+        self.registry["count"] = new_id + 1
+        self.router.index = ExactIndex(self.signatures)
+        self.router.strengths = self.strengths
+        with self._lock:
+            self._cache[new_id] = cart
+        self._dirty.add(new_id)
+        self._evict()
+        return cart
+
+    def set_signature(self, cart_id: int, vector: torch.Tensor) -> None:
+        """Move a cartridge's signature (its domain identity) to a new unit vector."""
+        cart = self.get(cart_id)
+        cart.set_signature(vector)
+        self.signatures[cart_id] = cart.signature.detach().cpu().numpy()
+        self._dirty.add(cart_id)
+
+    def get(self, cart_id: int) -> Cartridge:
+        """A cartridge, from the cache or (a miss) from disk."""
+        with self._lock:
+            cart = self._cache.get(cart_id)
+            if cart is not None:
+                self._cache.move_to_end(cart_id)
+                return cart
+            pending = self._pending.pop(cart_id, None)
+        cart = pending.result() if pending is not None else self._read(cart_id)
+        with self._lock:
+            self._cache[cart_id] = cart
+            self._cache.move_to_end(cart_id)
+        self._evict()
+        return cart
+
+    def activate(self, ids: list[int]) -> list[Cartridge]:
+        """Load and pin the cartridges a batch needs; the previous batch's are unpinned."""
+        self._pinned = set(ids)
+        return [self.get(i) for i in ids]
+
+    def prefetch(self, ids: list[int]) -> None:
+        """Start loading likely-next cartridges in the background."""
+        with self._lock:
+            for i in ids:
+                if i not in self._cache and i not in self._pending and 0 <= i < len(self):
+                    self._pending[i] = self._pool.submit(self._read, i)
+
+    def mark_dirty(self, cart_id: int) -> None:
+        """Note that a cached cartridge changed and must be written back."""
+        self._dirty.add(cart_id)
+
+    def cached_ids(self) -> list[int]:
+        """Ids resident in the host cache, least recently used first."""
+        with self._lock:
+            return list(self._cache)
+
+    def _read(self, cart_id: int) -> Cartridge:
+        cart = Cartridge.load(
+            self.path_of(cart_id), self.stem_hash, self.stem.config, self.cartridge_config
+        )
+        cart.requires_grad_(not cart.state.frozen)
+        self.loads += 1
+        return cart.to(self.device)
+
+    def _evict(self) -> None:
+        while True:
+            with self._lock:
+                if len(self._cache) <= self.cache_size:
+                    return
+                victim = next((i for i in self._cache if i not in self._pinned), None)
+                if victim is None:
+                    return
+                cart = self._cache.pop(victim)
+            if victim in self._dirty:
+                self._write(cart)
+            for callback in self.on_evict:
+                callback(victim)
+
+    def _write(self, cart: Cartridge) -> None:
+        cart.save(self.path_of(cart.state.id), self.stem_hash)
+        self._dirty.discard(cart.state.id)
+
+    def flush(self) -> None:
+        """Write every changed cartridge, the index and the registry (each file atomically)."""
+        with self._lock:
+            dirty = [self._cache[i] for i in sorted(self._dirty) if i in self._cache]
+        for cart in dirty:
+            self._write(cart)
+        idx = self.root / "index"
+        if self.large:
+            self.signatures.flush()
+            self.strengths.flush()
+        else:
+            atomic_write_bytes(idx / "signatures.f32", self.signatures.astype(np.float32).tobytes())
+            atomic_write_bytes(idx / "domains.i32", self.domains.astype(np.int32).tobytes())
+            atomic_write_bytes(idx / "locals.i32", self.locals.astype(np.int32).tobytes())
+            atomic_write_bytes(idx / "strengths.f32", self.strengths.astype(np.float32).tobytes())
+        atomic_write_text(self.root / REGISTRY, json.dumps(self.registry, indent=2))
+
+    def close(self) -> None:
+        """Stop the prefetch thread and release index files (does not flush)."""
+        self._pool.shutdown(wait=True)
+        if isinstance(self.router.index, HierarchicalIndex):
+            self.router.index.close()
+
+    def iter_meta(self) -> Iterator[dict]:
+        """Each cartridge's meta.json (plus id and path), in id order, read one at a time."""
+        for cart_id in range(len(self)):
+            path = self.path_of(cart_id)
+            try:
+                meta = json.loads((path / META).read_text())
+            except (OSError, ValueError) as exc:
+                raise CorruptFileError(
+                    f"cannot read {path / META} ({exc})", hint="restore it or delete the folder"
+                ) from None
+            meta["id"] = cart_id
+            meta["path"] = str(path.relative_to(self.root))
+            meta["size_bytes"] = (path / "weights.safetensors").stat().st_size
+            yield meta
+
+    def describe(self) -> dict:
+        """A JSON-ready summary of the library."""
+        return {
+            "root": str(self.root),
+            "stem_hash": self.stem_hash,
+            "stem": asdict(self.stem.config),
+            "count": len(self),
+            "domains": self.registry["domains"],
+        }
+
+
+def _read(path: Path, dtype: type, count: int) -> np.ndarray:
+    if count == 0:
+        return np.zeros(0, dtype=dtype)
+    data = np.fromfile(path, dtype=dtype)
+    if data.size != count:
+        raise ValueError(f"{path.name} holds {data.size} values, expected {count}")
+    return data

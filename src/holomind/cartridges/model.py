@@ -1,0 +1,190 @@
+"""The cartridge brain: stem trunk → router → active cartridges → workspace layer → prediction.
+
+One forward pass: the frozen trunk runs once; the context's stem embedding is
+routed to its top-k cartridges; the stem's top blocks run once per (context,
+cartridge) stream with that cartridge's adapters, batched; each stream predicts
+the next byte; the workspace layer lets the streams compete and mixes the
+winners. Each cartridge learns from its own loss only (weighted by how much the
+workspace listened to it); the workspace layer learns from the mixture's loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from holomind.cartridges.binding import WorkspaceConfig, WorkspaceLayer
+from holomind.cartridges.cartridge import Cartridge, stack_adapters, stack_heads
+from holomind.cartridges.files import atomic_write_bytes
+from holomind.cartridges.library import Library
+from holomind.cartridges.router import Route
+from holomind.cartridges.stem import ByteTokenizer
+from holomind.errors import CorruptFileError, InvalidInputError
+
+WORKSPACE_WEIGHTS = "workspace.safetensors"
+
+
+@dataclass
+class BrainOutput:
+    """What one forward pass produced."""
+
+    log_probs: torch.Tensor  # (B, T, V) the broadcast prediction
+    loss: torch.Tensor | None = None  # mixture NLL (what the model scores)
+    train_loss: torch.Tensor | None = None  # mixture NLL + each cartridge's own weighted NLL
+    route: Route | None = None
+    cartridge_losses: dict[int, float] = field(default_factory=dict)  # own NLL per cartridge
+    cartridges: list[Cartridge] = field(default_factory=list)  # the active set, by position
+    embeddings: torch.Tensor | None = None  # (B, C) context stem embeddings
+
+
+class CartridgeModel(nn.Module):
+    """The whole predictor over a library; works with an empty library (then it is the stem)."""
+
+    def __init__(self, library: Library, workspace: WorkspaceConfig | None = None) -> None:
+        super().__init__()
+        self.library = library
+        self.stem = library.stem
+        self.tokenizer = ByteTokenizer()
+        self.binding = WorkspaceLayer(workspace or WorkspaceConfig(), self.stem.config.n_embd)
+        self.binding.to(library.device)
+        self._load_binding()
+
+    @property
+    def device(self) -> str:
+        """Where tensors live."""
+        return self.library.device
+
+    def _load_binding(self) -> None:
+        path = self.library.root / WORKSPACE_WEIGHTS
+        if not path.is_file():
+            return
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            self.binding.load_state_dict(load_file(str(path), device=self.device))
+        except (SafetensorError, RuntimeError) as exc:
+            raise CorruptFileError(
+                f"{path} is unreadable ({exc})", hint="restore it or delete it to start afresh"
+            ) from None
+
+    def save(self) -> None:
+        """Write the library (cartridges, index, registry) and the workspace layer."""
+        from safetensors.torch import save
+
+        self.library.flush()
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.binding.state_dict().items()}
+        atomic_write_bytes(Path(self.library.root) / WORKSPACE_WEIGHTS, save(tensors))
+
+    def embed(self, idx: torch.Tensor) -> torch.Tensor:
+        """Context stem embeddings (B, C), unit length."""
+        with torch.no_grad():
+            return self.stem.embed(idx)
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> BrainOutput:
+        """Predict the next byte at every position of idx (B, T)."""
+        stem = self.stem
+        with torch.no_grad():
+            x = stem.trunk(idx)  # (B, T, C)
+            emb = F.normalize(x.mean(dim=1) - stem.embed_center, dim=-1)  # (B, C)
+        if len(self.library) == 0:
+            logp = F.log_softmax(stem.lm_head(stem.top(x)), dim=-1)  # (B, T, V)
+            return BrainOutput(logp, _nll(logp, targets), _nll(logp, targets), embeddings=emb)
+        route = self.library.router.route(emb)
+        B, T, C = x.shape
+        k = route.ids.shape[1]
+        unique, sel = torch.unique(route.ids.view(-1), return_inverse=True)  # (M,), (B*k,)
+        carts = self.library.activate(unique.tolist())
+        self.library.prefetch(route.runners_up)
+        sel = sel.to(x.device)
+        xs = x[:, None].expand(B, k, T, C).reshape(B * k, T, C)  # (B*k, T, C)
+        h = stem.top(xs, stack_adapters(carts, sel))  # (B*k, T, C)
+        logits = stack_heads(carts, sel, h, stem.lm_head(h))  # (B*k, T, V)
+        logp = F.log_softmax(logits, dim=-1).view(B, k, T, -1)  # (B, k, T, V)
+        scores = route.scores.to(x.device)
+        mix, weights = self.binding(h.detach().view(B, k, T, C), logp.detach(), scores)
+        out = BrainOutput(mix, route=route, cartridges=carts, embeddings=emb)
+        if targets is None:
+            return out
+        own = -logp.gather(-1, targets[:, None, :, None].expand(B, k, T, 1)).squeeze(-1)
+        out.loss = _nll(mix, targets)  # (B, k, T) own above; scalar here
+        out.train_loss = out.loss + (own * weights.detach()).sum(dim=1).mean()
+        per = own.detach().mean(dim=2).view(-1)  # (B*k,)
+        for j, cart in enumerate(carts):
+            mask = sel == j
+            out.cartridge_losses[cart.state.id] = float(per[mask].mean())
+        return out
+
+    def document_embedding(self, ids: list[int], windows: int = 16) -> torch.Tensor:
+        """A document's stem embedding (C,): the mean of up to ``windows`` evenly spaced windows."""
+        block = self.stem.config.block_size
+        starts = sorted({int(s) for s in torch.linspace(0, max(0, len(ids) - block), windows)})
+        batch = torch.tensor([ids[s : s + block] for s in starts], device=self.device)
+        return F.normalize(self.embed(batch).mean(dim=0), dim=-1)  # (C,)
+
+    def assign(
+        self, embedding: torch.Tensor, domain: str, *, spawn_threshold: float, named: bool
+    ) -> tuple[int, bool]:
+        """The cartridge for a document; spawns one when it is far from every signature.
+
+        With ``named`` (the data's sub-folder names the domain) only that domain's
+        cartridges are candidates; otherwise every cartridge is. A spawned cartridge
+        starts from the nearest existing one (knowledge building). Returns (id, spawned).
+        """
+        lib = self.library
+        e = embedding.detach().float().cpu().numpy()
+        sims = lib.signatures @ e if len(lib) else np.zeros(0, dtype=np.float32)  # (N,)
+        names = lib.domain_names
+        member = np.array(
+            [not named or names[d] == domain for d in np.asarray(lib.domains)], dtype=bool
+        )
+        candidates = np.where(member, sims, -np.inf)
+        if len(lib) and candidates.max() >= spawn_threshold:
+            return int(candidates.argmax()), False
+        parent = int(sims.argmax()) if len(lib) else None
+        if not named:
+            domain = f"domain_{len(names):03d}"
+        cart = lib.spawn(lib.domain_id(domain), embedding, parent=parent)
+        return cart.state.id, True
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prompt: str,
+        max_new_tokens: int = 200,
+        *,
+        temperature: float = 0.8,
+        top_k: int = 40,
+        seed: int = 0,
+    ) -> str:
+        """Continue prompt; the same seed always gives the same text."""
+        if max_new_tokens < 0 or temperature <= 0 or top_k < 1:
+            raise InvalidInputError(
+                "max_new_tokens must be >= 0, temperature > 0 and top_k >= 1",
+                hint="e.g. --max-tokens 200 --temperature 0.8 --top-k 40",
+            )
+        was_training = self.training
+        self.eval()
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        ids = self.tokenizer.encode(prompt) or self.tokenizer.encode("\n")
+        n_prompt = len(ids)
+        block = self.stem.config.block_size
+        for _ in range(max_new_tokens):
+            ctx = torch.tensor([ids[-block:]], dtype=torch.long, device=self.device)
+            logp = self(ctx).log_probs[0, -1].float().cpu() / temperature  # (V,)
+            top = torch.topk(logp, min(top_k, logp.numel()))
+            probs = torch.softmax(top.values, dim=-1)
+            ids.append(int(top.indices[torch.multinomial(probs, 1, generator=gen)]))
+        self.train(was_training)
+        return self.tokenizer.decode(ids[n_prompt:])
+
+
+def _nll(log_probs: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor | None:
+    if targets is None:
+        return None
+    return F.nll_loss(log_probs.reshape(-1, log_probs.size(-1)), targets.reshape(-1))

@@ -1,0 +1,180 @@
+"""The router (prefrontal cortex): picks the cartridges a context needs, and learns by Hebb's rule.
+
+A context's stem embedding is scored against every cartridge's signature; the
+top ``active_k`` become the active set. Each cartridge also has a Hebbian
+*strength*: routes whose cartridge beat the others' loss strengthen, the rest
+weaken, by a zero-sum update pulled back toward 1 (homeostasis) and clipped,
+so no cartridge can monopolise the routing. Small libraries are searched
+exactly (one matmul + top-k); large ones hierarchically: the library's domain
+centroids first, then exactly inside the few best domains, read from disk with
+``pread`` so that the signature matrix is never resident as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+@dataclass
+class RouterConfig:
+    """How contexts are routed to cartridges."""
+
+    active_k: int = 4  # cartridges active per context (the seed's active_k)
+    hebbian_lr: float = 0.05  # strength change per unit of loss advantage
+    hebbian_weight: float = 0.05  # how far log-strength shifts a route score
+    homeostasis: float = 0.01  # per update, pull each used strength back toward 1 by this fraction
+    strength_min: float = 0.5  # strengths are clipped to [min, max] ...
+    strength_max: float = 2.0  # ... so a route can be favoured, never made a monopoly
+    exact_limit: int = 4096  # libraries up to this many cartridges are searched exactly
+    probe_domains: int = 4  # hierarchical search: domains searched exactly per query
+    prefetch: int = 2  # runners-up per context handed to the library to prefetch
+
+
+@dataclass
+class Route:
+    """The router's choice for a batch of contexts."""
+
+    ids: torch.Tensor  # (B, k) chosen cartridge ids, best first
+    scores: torch.Tensor  # (B, k) route scores (cosine + Hebbian bias)
+    runners_up: list[int]  # ids ranked just below the chosen ones: likely next
+
+
+class ExactIndex:
+    """All signatures in memory; exact cosine scores by one matrix product."""
+
+    def __init__(self, signatures: np.ndarray) -> None:
+        self.signatures = np.ascontiguousarray(signatures, dtype=np.float32)  # (N, C)
+
+    def __len__(self) -> int:
+        return self.signatures.shape[0]
+
+    def search(self, queries: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-m (scores, ids) per query, best first."""
+        scores = queries @ self.signatures.T  # (B, N)
+        return top_m(scores, np.broadcast_to(np.arange(len(self)), scores.shape), m)
+
+
+class HierarchicalIndex:
+    """Signatures grouped by domain on disk; search probes the best domains' centroids first."""
+
+    def __init__(self, directory: Path, probe_domains: int = 4) -> None:
+        meta = json.loads((directory / "hier.json").read_text())
+        self.dim, self.count = meta["dim"], meta["count"]
+        self.probe = probe_domains
+        self.centroids = np.fromfile(directory / "centroids.f32", dtype=np.float32).reshape(
+            -1, self.dim
+        )  # (D, C)
+        self.offsets = np.fromfile(directory / "offsets.i64", dtype=np.int64)  # (D + 1,)
+        self._rows = os.open(directory / "by_domain.f32", os.O_RDONLY)
+        self._ids = os.open(directory / "by_domain.i64", os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def close(self) -> None:
+        """Release the file handles."""
+        os.close(self._rows)
+        os.close(self._ids)
+
+    def _read(self, fd: int, dtype: type, start: int, stop: int, width: int) -> np.ndarray:
+        item = np.dtype(dtype).itemsize * width
+        buf = os.pread(fd, (stop - start) * item, start * item)
+        return np.frombuffer(buf, dtype=dtype).reshape(stop - start, width)
+
+    def search(self, queries: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-m (scores, ids) per query among the members of its best domains."""
+        probe = min(self.probe, len(self.centroids))
+        domains = np.argsort(-(queries @ self.centroids.T), axis=1)[:, :probe]  # (B, probe)
+        out_s = np.full((len(queries), m), -np.inf, dtype=np.float32)
+        out_i = np.zeros((len(queries), m), dtype=np.int64)
+        for b, q in enumerate(queries):
+            rows, ids = [], []
+            for d in domains[b]:
+                lo, hi = int(self.offsets[d]), int(self.offsets[d + 1])
+                rows.append(self._read(self._rows, np.float32, lo, hi, self.dim))
+                ids.append(self._read(self._ids, np.int64, lo, hi, 1)[:, 0])
+            scores = np.concatenate(rows) @ q  # (members,)
+            s, i = top_m(scores[None, :], np.concatenate(ids)[None, :], m)
+            out_s[b, : s.shape[1]], out_i[b, : i.shape[1]] = s[0], i[0]
+        return out_s, out_i
+
+
+def build_hierarchical_index(
+    directory: Path, signatures: np.ndarray, domains: np.ndarray, chunk: int = 65536
+) -> None:
+    """Write the domain-grouped copy of the signatures, domain offsets and unit centroids."""
+    directory.mkdir(parents=True, exist_ok=True)
+    order = np.argsort(domains, kind="stable")
+    sorted_domains = domains[order]
+    n_domains = int(domains.max()) + 1 if len(domains) else 0
+    offsets = np.searchsorted(sorted_domains, np.arange(n_domains + 1)).astype(np.int64)
+    dim = signatures.shape[1]
+    sums = np.zeros((n_domains, dim), dtype=np.float64)
+    with open(directory / "by_domain.f32", "wb") as f:
+        for lo in range(0, len(order), chunk):
+            part = np.asarray(signatures[order[lo : lo + chunk]], dtype=np.float32)
+            f.write(part.tobytes())
+            np.add.at(sums, sorted_domains[lo : lo + chunk], part)
+    order.astype(np.int64).tofile(directory / "by_domain.i64")
+    offsets.tofile(directory / "offsets.i64")
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    (sums / np.maximum(norms, 1e-12)).astype(np.float32).tofile(directory / "centroids.f32")
+    (directory / "hier.json").write_text(json.dumps({"dim": dim, "count": len(order)}))
+
+
+def top_m(scores: np.ndarray, ids: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The m best (score, id) pairs of each row, best first."""
+    m = min(m, scores.shape[1])
+    part = np.argpartition(-scores, m - 1, axis=1)[:, :m]  # (B, m) unordered
+    s = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-s, axis=1, kind="stable")
+    return np.take_along_axis(s, order, axis=1), np.take_along_axis(
+        np.asarray(ids), np.take_along_axis(part, order, axis=1), axis=1
+    )
+
+
+class Router:
+    """Scores contexts against signatures, picks the top k, and keeps Hebbian strengths."""
+
+    def __init__(
+        self,
+        config: RouterConfig,
+        index: ExactIndex | HierarchicalIndex,
+        strengths: np.ndarray,
+    ) -> None:
+        self.config = config
+        self.index = index
+        self.strengths = strengths  # (N,) around 1.0; a memmap for large libraries
+
+    def route(self, embeddings: torch.Tensor) -> Route:
+        """Pick the top ``active_k`` cartridges for each context embedding (B, C)."""
+        q = embeddings.detach().float().cpu().numpy()  # (B, C)
+        k = min(self.config.active_k, len(self.index))
+        m = min(len(self.index), 2 * k + self.config.prefetch)
+        cos, ids = self.index.search(q, m)  # (B, m)
+        bias = self.config.hebbian_weight * np.log(np.asarray(self.strengths[ids.ravel()]))
+        scores, ids = top_m(cos + bias.reshape(ids.shape), ids, m)
+        runners = [int(i) for i in np.unique(ids[:, k : k + self.config.prefetch])]
+        return Route(
+            ids=torch.from_numpy(np.ascontiguousarray(ids[:, :k])),
+            scores=torch.from_numpy(np.ascontiguousarray(scores[:, :k])).float(),
+            runners_up=runners,
+        )
+
+    def hebbian_update(self, ids: list[int], losses: list[float]) -> None:
+        """Strengthen routes whose loss beat the group's mean, weaken the rest (zero-sum)."""
+        if len(ids) < 2:
+            return
+        c = self.config
+        loss = np.asarray(losses, dtype=np.float64)
+        idx = np.asarray(ids)
+        s = np.asarray(self.strengths[idx], dtype=np.float64)
+        s += c.hebbian_lr * (loss.mean() - loss)  # fire together, wire together
+        s = 1.0 + (s - 1.0) * (1.0 - c.homeostasis)  # homeostasis: drift back toward 1
+        self.strengths[idx] = np.clip(s, c.strength_min, c.strength_max)

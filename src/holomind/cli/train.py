@@ -1,0 +1,141 @@
+"""`holomind train DATA_DIR`: train a library's stem (once) and its cartridges on text files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from holomind.cli.common import console, print_json, settings
+from holomind.errors import ConfigError, MissingFileError
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise MissingFileError(f"config file {path} does not exist", hint="check the path")
+    try:
+        if path.suffix == ".toml":
+            return tomllib.loads(path.read_text())
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"config file {path} is not valid {path.suffix.lstrip('.') or 'JSON'} ({exc})",
+            hint="use a JSON or .toml file of TrainConfig fields",
+        ) from None
+
+
+def train(
+    ctx: typer.Context,
+    data_dir: Path = typer.Argument(..., help="Folder of *.txt files; sub-folders name domains."),
+    library: Path | None = typer.Option(
+        None, "--library", help="Cartridge library folder \\[default: HOME/cartridge_library]."
+    ),
+    steps: int | None = typer.Option(None, "--steps", help="Cartridge training steps [1000]."),
+    stem_steps: int | None = typer.Option(
+        None, "--stem-steps", help="Stem training steps, only for a new library [2000]."
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--config", help="JSON or TOML file of settings (flags override it)."
+    ),
+    dim: int | None = typer.Option(None, "--dim", help="Model width [256]."),
+    stem_depth: int | None = typer.Option(None, "--stem-depth", help="Stem blocks [4]."),
+    n_head: int | None = typer.Option(None, "--heads", help="Attention heads [4]."),
+    adapter_rank: int | None = typer.Option(None, "--rank", help="LoRA rank [16]."),
+    active_k: int | None = typer.Option(None, "--active-k", help="Active cartridges [4]."),
+    batch: int | None = typer.Option(None, "--batch", help="Windows per step [32]."),
+    seq_len: int | None = typer.Option(None, "--seq-len", help="Bytes per window [64]."),
+    lr: float | None = typer.Option(None, "--lr", help="Cartridge learning rate [3e-4]."),
+    stem_lr: float | None = typer.Option(None, "--stem-lr", help="Stem learning rate [1e-3]."),
+    spawn_threshold: float | None = typer.Option(
+        None, "--spawn-threshold", help="Cosine below which a document spawns a cartridge [0.5]."
+    ),
+    cache_size: int | None = typer.Option(None, "--cache-size", help="Cartridges in memory [64]."),
+    log_every: int | None = typer.Option(None, "--log-every", help="Steps between lines [50]."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed [0]."),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto [cpu]."),
+    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads [1]."),
+    log_dir: Path | None = typer.Option(
+        None, "--log-dir", help="TensorBoard folder \\[default: LIBRARY/logs]."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's summary as JSON."),
+) -> None:
+    """Train a cartridge library on DATA_DIR; Ctrl-C saves and stops."""
+    import torch
+
+    from holomind.learning import (
+        Checkpoint,
+        Corpus,
+        MaturityFreezing,
+        PhaseSchedule,
+        ProgressLine,
+        TensorBoardLogger,
+        TrainConfig,
+        Trainer,
+        WorkspacePublisher,
+    )
+
+    s = settings(ctx, library=library)
+    values = _read_config(config_file) if config_file else {}
+    flags = {k: v for k, v in locals().items() if k in TrainConfig.__dataclass_fields__}
+    values.update({k: v for k, v in flags.items() if v is not None})
+    values.setdefault("threads", s.threads)
+    unknown = set(values) - set(TrainConfig.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(
+            f"unknown settings {sorted(unknown)}",
+            hint=f"known: {', '.join(f.name for f in dataclasses.fields(TrainConfig))}",
+        )
+    try:
+        config = TrainConfig(**values)
+    except TypeError as exc:
+        raise ConfigError(f"bad settings ({exc})") from None
+    torch.set_num_threads(config.threads)
+    corpus = Corpus.from_folder(data_dir, config.seq_len, config.val_fraction)
+    root = s.library_path
+    write = (lambda line: None) if as_json else console.print
+    plugins = [
+        PhaseSchedule(),
+        MaturityFreezing(),
+        ProgressLine(config.log_every, write),
+        TensorBoardLogger(log_dir or root / "logs", config.log_every),
+        Checkpoint(config.checkpoint_every),
+    ]
+    workspace = _workspace()
+    if workspace is not None:
+        plugins.append(WorkspacePublisher(workspace, config.log_every))
+    write(
+        f"Training on {len(corpus.documents)} files ({corpus.num_tokens():,} bytes) "
+        f"into {root} on {config.device}"
+    )
+    trainer = Trainer(config, corpus, root, plugins)
+    try:
+        state = trainer.fit()
+    finally:
+        if workspace is not None:
+            workspace.close()
+    summary = trainer.summary()
+    if as_json:
+        print_json(summary)
+    else:
+        for name, after in state.val_after.items():
+            before = state.val_before.get(name, float("nan"))
+            write(f"  {name or 'all'}: validation loss {before:.4f} → {after:.4f} nats/byte")
+        if state.stopped_early:
+            write(f"Stopped by Ctrl-C at step {state.step} [{state.phase}]; library saved.")
+        else:
+            write(f"Done: {len(trainer.library or [])} cartridges in {root}")
+    if state.stopped_early:
+        raise typer.Exit(130)
+
+
+def _workspace() -> Any:
+    """The in-process global workspace, when the workspace module is present."""
+    try:
+        from holomind.workspace import GlobalWorkspace
+    except ImportError:
+        return None
+    return GlobalWorkspace(workers=1)
