@@ -243,6 +243,8 @@ class PixelNetwork:
         self._hashes: set[str] = set()
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         self._vector_names: list[str | None] = []
+        self._live = np.zeros(0, dtype=bool)  # not superseded, per record position
+        self._vectors_ok = (None, 0)  # (embedder name, how many leading records have its vectors)
         self._keywords: KeywordIndex | None = None
         self._header_rows = 0
         self._height = 0  # committed rows, as the IHDR says
@@ -439,10 +441,14 @@ class PixelNetwork:
         self._records.append(rec)
         self._entries.append(entry)
         self._hashes.add(rec.hash)
+        n = len(self._records)
+        if n > self._live.shape[0]:
+            self._live = np.concatenate([self._live, np.zeros(max(n, 64), dtype=bool)])
+        self._live[n - 1] = True
         if rec.supersedes is not None and rec.supersedes in self._index:
             i = self._index[rec.supersedes]
             self._records[i] = dataclasses.replace(self._records[i], superseded_by=rec.id)
-        n = len(self._records)
+            self._live[i] = False
         if vec is not None and self._vectors.shape[1] not in (0, vec.shape[0]):
             vec = None  # a different model's vector size: unusable here, keyword search covers it
         if vec is not None and self._vectors.shape[1] == 0:
@@ -754,7 +760,10 @@ class PixelNetwork:
     def _semantic_matrix(self, emb: Embedder) -> np.ndarray:
         """Vectors for every record from ``emb``, embedding (in memory only) any that lack one."""
         n = len(self._records)
-        missing = [i for i in range(n) if self._vector_names[i] != emb.name]
+        name, ok = self._vectors_ok
+        start = ok if name == emb.name else 0
+        missing = [i for i in range(start, n) if self._vector_names[i] != emb.name]
+        self._vectors_ok = (emb.name, n)
         if missing:
             vecs = emb.embed_passages(
                 [f"{self._records[i].question}\n{self._records[i].answer}" for i in missing]
@@ -781,7 +790,7 @@ class PixelNetwork:
             self._refresh()
             if not self._records:
                 return []
-            live = np.array([r.superseded_by is None for r in self._records])
+            live = self._live[: len(self._records)].copy()
             emb = self.embedder
             if emb is not None and query.strip():
                 scores = self._semantic_matrix(emb) @ emb.embed_query(query)

@@ -1,0 +1,232 @@
+"""Pixel network benchmark: append cost as the network grows, against the seed's approach.
+
+Ours: `PixelNetwork.append` (writes only the new record and a 30-byte tail,
+two fsyncs). Anchor: the seed's approach re-implemented — load the whole PNG
+into a numpy array, ``np.vstack`` the new rows, save the whole PNG again.
+Also: semantic search p50/p95 at 10k and 100k records, opening time, and
+bytes per record.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/memory.py          # full run, a few minutes
+    OMP_NUM_THREADS=1 .venv/bin/python bench/memory.py --quick  # smaller sizes, a smoke test
+
+Building 100k records with real e5 passage embeddings would take over an
+hour here, so stored vectors come from a pool of real e5 embeddings of 256
+distinct passages (reused); queries are always embedded for real. The cost of
+search does not depend on which vectors are stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from holomind.embed import E5Embedder
+from holomind.memory import PixelNetwork, render_text_to_rows
+
+WORDS = (
+    "pixel network memory record answer question model stem cartridge spike neuron "
+    "router learning context search vector image deflate chunk append crash lock "
+    "python numpy torch protein energy river mountain history music language code"
+).split()
+
+
+def qa(rng: random.Random, i: int) -> tuple[str, str]:
+    """A realistic-length synthetic Q&A pair (about 60 + 200 characters)."""
+    q = f"Q{i}: what about " + " ".join(rng.choices(WORDS, k=8)) + "?"
+    a = " ".join(rng.choices(WORDS, k=32)) + f" (fact {i})."
+    return q, a
+
+
+class PoolEmbedder:
+    """Real e5 query vectors; passage vectors drawn from a pool of real e5 passage vectors."""
+
+    def __init__(self, e5: E5Embedder, pool_texts: list[str]) -> None:
+        self.e5 = e5
+        self.name = e5.name
+        self.dim = e5.dim
+        self.pool = e5.embed_passages(pool_texts)
+        self.memo: dict[str, np.ndarray] | None = None  # set to a dict to reuse query vectors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        if self.memo is not None and text in self.memo:
+            return self.memo[text]
+        vec = self.e5.embed_query(text)
+        if self.memo is not None:
+            self.memo[text] = vec
+        return vec
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        idx = [zlib.crc32(t.encode()) % len(self.pool) for t in texts]
+        return self.pool[idx]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def time_appends(net: PixelNetwork, rng: random.Random, start: int, n: int) -> list[float]:
+    out = []
+    for i in range(n):
+        q, a = qa(rng, start + i)
+        t = time.perf_counter()
+        net.append(q, a)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def seed_rows(rng: random.Random, i: int) -> np.ndarray:
+    """The seed's record geometry: 2 text lines rendered RGBA plus a spacer, 25 rows."""
+    q, a = qa(rng, i)
+    rows = render_text_to_rows(f"{q}\n{a}", width=1024, max_lines=2)
+    return np.vstack([rows, np.full((1, 1024, 4), 255, np.uint8)])
+
+
+def seed_append(path: Path, rows: np.ndarray) -> None:
+    """The seed's append: load everything, vstack, save everything."""
+    img = np.array(Image.open(path))
+    Image.fromarray(np.vstack([img, rows])).save(path)
+
+
+def bench_anchor(tmp: Path, sizes: list[int], rng: random.Random) -> dict[int, dict]:
+    Image.MAX_IMAGE_PIXELS = None  # the seed's files outgrow Pillow's bomb guard near 7k records
+    pool = [seed_rows(rng, i) for i in range(200)]
+    out = {}
+    for n in sizes:
+        path = tmp / f"seed_{n}.png"
+        Image.fromarray(np.vstack([pool[i % len(pool)] for i in range(n)])).save(path)
+        repeats = 3 if n <= 1000 else 1
+        times = []
+        for r in range(repeats):
+            t = time.perf_counter()
+            seed_append(path, pool[r])
+            times.append(time.perf_counter() - t)
+        out[n] = {
+            "append_ms_p50": ms(statistics.median(times)),
+            "bytes_per_record": round(path.stat().st_size / (n + repeats)),
+        }
+        path.unlink()
+        print(f"  anchor at {n}: {out[n]}", file=sys.stderr)
+    return out
+
+
+def bench_search(net: PixelNetwork, emb: PoolEmbedder, rng: random.Random, n: int) -> dict:
+    queries = [" ".join(rng.choices(WORDS, k=5)) + f" {n}-{i}" for i in range(60)]
+    net.search("warm up", k=5)
+    cold = []
+    for q in queries:  # a fresh query: the model embeds it
+        t = time.perf_counter()
+        net.search(q, k=5)
+        cold.append(time.perf_counter() - t)
+    emb.memo = {q: emb.e5.embed_query(q) for q in queries}
+    warm = []
+    for q in queries:  # the same queries with their vectors known: retrieval alone
+        t = time.perf_counter()
+        net.search(q, k=5)
+        warm.append(time.perf_counter() - t)
+    emb.memo = None
+    embed = []
+    for q in queries[:20]:
+        t = time.perf_counter()
+        emb.e5.embed_query(q + " again")
+        embed.append(time.perf_counter() - t)
+
+    def pct(xs: list[float], p: float) -> float:
+        return ms(float(np.percentile(xs, p)))
+
+    return {
+        "search_p50_ms": pct(cold, 50),
+        "search_p95_ms": pct(cold, 95),
+        "retrieval_p50_ms": pct(warm, 50),
+        "retrieval_p95_ms": pct(warm, 95),
+        "query_embed_p50_ms": pct(embed, 50),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    args = parser.parse_args()
+    append_sizes = [100, 1000, 2000] if args.quick else [100, 1000, 10_000, 50_000]
+    anchor_sizes = [100, 1000] if args.quick else [100, 1000, 10_000]
+    search_sizes = [1000, 2000] if args.quick else [10_000, 100_000]
+    repeats = 20 if args.quick else 50
+    rng = random.Random(0)
+    e5 = E5Embedder()
+    emb = PoolEmbedder(e5, [" ".join(qa(rng, -i)) for i in range(256)])
+    results: dict = {"ours": {}, "seed": {}, "search": {}, "open_s": {}}
+
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        # Real e5 on every append, as in normal use (the cost per record is constant).
+        real = PixelNetwork(tmp / "real.png", embedder=e5)
+        results["append_with_e5_ms_p50"] = ms(statistics.median(time_appends(real, rng, 0, 10)[1:]))
+        path = tmp / "net.png"
+        net = PixelNetwork(path, embedder=emb)
+        count = 0
+        for target in sorted({*append_sizes, *search_sizes}):
+            while count < target:
+                batch = min(1000, target - count)
+                net.append_many([qa(rng, count + i) for i in range(batch)])
+                count += batch
+            if target in append_sizes:
+                times = time_appends(net, rng, count, repeats)
+                count += repeats
+                results["ours"][target] = {
+                    "append_ms_p50": ms(statistics.median(times)),
+                    "append_ms_p95": ms(float(np.percentile(times, 95))),
+                    "bytes_per_record": round(path.stat().st_size / count),
+                }
+                print(f"  ours at {target}: {results['ours'][target]}", file=sys.stderr)
+            if target in search_sizes:
+                t = time.perf_counter()
+                net = PixelNetwork(path, embedder=emb)
+                results["open_s"][target] = round(time.perf_counter() - t, 3)
+                results["search"][target] = bench_search(net, emb, rng, target)
+                print(f"  search at {target}: {results['search'][target]}", file=sys.stderr)
+        results["seed"] = bench_anchor(tmp, anchor_sizes, rng)
+
+    ours, seed = results["ours"], results["seed"]
+    small, big = append_sizes[0], append_sizes[-1]
+    results["growth_ratio"] = round(ours[big]["append_ms_p50"] / ours[small]["append_ms_p50"], 2)
+    mid = anchor_sizes[-1]
+    results["speedup_vs_seed"] = round(seed[mid]["append_ms_p50"] / ours[mid]["append_ms_p50"], 1)
+
+    print(f"\nappend p50 (ms), ours vs the seed's load/vstack/save ({repeats} appends per size)")
+    print(
+        f"{'records':>8} {'ours':>9} {'seed':>10} {'ratio':>8} {'B/rec ours':>11} {'B/rec seed':>11}"
+    )
+    for n in append_sizes:
+        s = seed.get(n)
+        ratio = f"{s['append_ms_p50'] / ours[n]['append_ms_p50']:.0f}x" if s else "-"
+        print(
+            f"{n:>8} {ours[n]['append_ms_p50']:>9.2f} "
+            f"{s['append_ms_p50'] if s else '-':>10} {ratio:>8} "
+            f"{ours[n]['bytes_per_record']:>11} {s['bytes_per_record'] if s else '-':>11}"
+        )
+    print(f"append at {big} / at {small}: {results['growth_ratio']}x (goal <= 1.5)")
+    print(f"faster than the seed at {mid}: {results['speedup_vs_seed']}x (goal >= 50)")
+    print(f"append with real e5 embedding, p50: {results['append_with_e5_ms_p50']} ms")
+    print("\nsearch (k=5) in ms: with query embedding / retrieval alone")
+    for n, r in results["search"].items():
+        print(
+            f"{n:>8}: p50 {r['search_p50_ms']} p95 {r['search_p95_ms']} / "
+            f"p50 {r['retrieval_p50_ms']} p95 {r['retrieval_p95_ms']}; "
+            f"query embedding p50 {r['query_embed_p50_ms']}; open {results['open_s'][n]} s"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
