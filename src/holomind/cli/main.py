@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from holomind import __version__
 from holomind.cli import cartridges as cartridges_cli
+from holomind.cli import chat as chat_cli
 from holomind.cli import config as config_cli
 from holomind.cli import memory as memory_cli
 from holomind.cli import soup as soup_cli
@@ -58,6 +59,7 @@ def root(
 
 
 app.command("config")(config_cli.config)
+app.command("chat")(chat_cli.chat)
 app.command("train")(train_cli.train)
 app.add_typer(cartridges_cli.app, name="cartridges")
 app.add_typer(memory_cli.app, name="memory")

@@ -1,0 +1,174 @@
+"""`holomind chat`: talk to a model that remembers, through the pixel network."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from holomind.cli.common import console, print_json, settings
+from holomind.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from holomind.llm import Backend
+
+# Invented facts for --demo: no model can know them before they are taught.
+# (taught question, taught answer, paraphrase asked before and after, word a right answer has)
+DEMO_FACTS = [
+    (
+        "What is the capital of Zorbania?",
+        "The capital of Zorbania is Quelltown.",
+        "Which city is Zorbania's capital?",
+        "quelltown",
+    ),
+    (
+        "Who invented the flumph engine?",
+        "The flumph engine was invented by Marta Okonkwo-Reyes in 1931.",
+        "Who was the inventor of the flumph engine?",
+        "okonkwo",
+    ),
+    (
+        "What is the password of the Tindle vault?",
+        "The Tindle vault password is OBSIDIAN-4471.",
+        "Tell me the Tindle vault's password.",
+        "obsidian",
+    ),
+]
+
+
+def chat(
+    ctx: typer.Context,
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Chat in a loop (the default when no mode is given)."
+    ),
+    once: str | None = typer.Option(
+        None, "--once", metavar="QUESTION", help="Answer one question; print only the answer."
+    ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Teach a few invented facts; show answers before and after."
+    ),
+    network: Path | None = typer.Option(
+        None, "--network", help="Pixel network PNG \\[env: HOLOMIND_NETWORK; HOME/network.png]."
+    ),
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        help="embedded | openai | ollama \\[env: HOLOMIND_BACKEND; --url alone means openai].",
+    ),
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        help="Server URL, e.g. http://localhost:1234/v1 for LM Studio \\[env: HOLOMIND_URL].",
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="Model name on the server (default: its first), or a .gguf file for embedded.",
+    ),
+    no_learn: bool = typer.Option(False, "--no-learn", help="Answer without remembering."),
+    max_tokens: int = typer.Option(256, "--max-tokens", min=1, help="Longest answer, in tokens."),
+    temperature: float = typer.Option(0.2, "--temperature", min=0.0, max=2.0),
+    context: int | None = typer.Option(
+        None,
+        "--context",
+        min=256,
+        help="The model's context window in tokens (default 2048 embedded, 4096 servers).",
+    ),
+    timeout: float = typer.Option(
+        120.0, "--timeout", min=0.1, help="Seconds to wait for a server."
+    ),
+    threads: int | None = typer.Option(
+        None, "--threads", min=1, help="Threads for the embedded model \\[env: HOLOMIND_THREADS]."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="With --once: print the whole turn as JSON."
+    ),
+) -> None:
+    """Chat with a model that remembers every exchange in a pixel network."""
+    if sum([interactive, once is not None, demo]) > 1:
+        raise InvalidInputError(
+            "--interactive, --once and --demo exclude each other", hint="choose one"
+        )
+    if once is not None and not once.strip():
+        raise InvalidInputError("--once needs a question", hint='e.g. --once "What is pxOS?"')
+    s = settings(ctx, network=network, backend=backend, url=url, model=model, threads=threads)
+    name = s.backend
+    if backend is None and s.url and name == "embedded":
+        name = "openai"
+
+    from holomind.bridge import PixelBridge
+    from holomind.llm import open_backend
+
+    llm = open_backend(
+        name,
+        url=s.url,
+        model=s.model,
+        threads=s.threads,
+        context_window=context,
+        timeout=timeout,
+    )
+    if demo:
+        _demo(llm, max_tokens=min(max_tokens, 64), network=network)
+        return
+    bridge = PixelBridge(
+        s.network_path,
+        llm,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        learn=not no_learn,
+    )
+    if once is None:
+        bridge.conversational_loop()
+        return
+    if as_json:
+        print_json(bridge.turn(once).to_dict())
+        return
+    bridge.turn(once, on_text=lambda piece: (sys.stdout.write(piece), sys.stdout.flush()))
+    sys.stdout.write("\n")
+
+
+def _demo(llm: Backend, *, max_tokens: int, network: Path | None) -> None:
+    """Ask questions about invented facts, teach the facts, ask again; all answers live."""
+    from holomind.bridge import PixelBridge
+
+    with tempfile.TemporaryDirectory(prefix="holomind-demo-") as tmp:
+        path = network or Path(tmp) / "demo.png"
+        bridge = PixelBridge(path, llm, max_tokens=max_tokens, temperature=0.0, learn=False)
+        console.print(f"[bold]Demo[/]: teaching {len(DEMO_FACTS)} invented facts to {path}\n")
+        before_right = after_right = 0
+        for taught_q, taught_a, asked, word in DEMO_FACTS:
+            with console.status("thinking..."):
+                before = bridge.turn(asked)
+            rows_before = bridge.rows
+            bridge.append_interaction(taught_q, taught_a)
+            with console.status("thinking..."):
+                after = bridge.turn(asked)
+            before_ok = word in before.answer.lower()
+            after_ok = word in after.answer.lower()
+            before_right += before_ok
+            after_right += after_ok
+            console.print(f"[bold]Q:[/] {asked}", highlight=False)
+            console.print(f"  before: {_mark(before_ok)} {before.answer}", highlight=False)
+            console.print(f"  taught: {taught_a}", highlight=False)
+            console.print(
+                f"  💾 Network expanded: {rows_before} → {bridge.rows} rows "
+                f"(+{bridge.rows - rows_before})",
+                highlight=False,
+            )
+            console.print(
+                f"  after:  {_mark(after_ok)} {after.answer}  "
+                f"[dim](recalled {len(after.memories)} memories in "
+                f"{after.retrieval_s * 1000:.0f} ms)[/]\n",
+                highlight=False,
+            )
+        n = len(DEMO_FACTS)
+        console.print(
+            f"[bold]Right before teaching: {before_right}/{n}; after: {after_right}/{n}[/]"
+        )
+
+
+def _mark(ok: bool) -> str:
+    return "[green]✓[/]" if ok else "[red]✗[/]"
