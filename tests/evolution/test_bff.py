@@ -9,11 +9,7 @@ from hypothesis import strategies as st
 
 from holomind.evolution import bff
 
-# A hand-written bff_noheads self-replicator: move the heads 64 apart ([>{]), copy the
-# upper half of the program forward, then the lower half backward, then halt on an
-# unmatched '['. The two zero bytes (positions 32 and 63) end the loops.
-_CODE = b"[>{].>}[.>}].<{[<{]<{.<{[.<{]["
-REPLICATOR = _CODE + b"a" * (32 - len(_CODE)) + b"\x00" + b"a" * 30 + b"\x00"
+REPLICATOR = bff.NOHEADS_REPLICATOR
 
 
 def reference_evaluate(tape: bytearray, heads: bool, limit: int) -> int:

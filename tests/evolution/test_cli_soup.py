@@ -75,11 +75,12 @@ def test_resume_128_plus_128_equals_256_straight(holomind, tmp_path: Path, strai
 
 
 def test_small_run_with_selfrep_png_and_json(holomind, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    log, png = tmp_path / "log.csv", tmp_path / "soup.png"
+    log, png, plot = tmp_path / "log.csv", tmp_path / "soup.png", tmp_path / "curve.png"
     proc = holomind(
         "soup",
         *("--num", "256", "--epochs", "64", "--print-interval", "32", "--threads", "1"),
         *("--eval-selfrep", "--log", str(log), "--png", str(png), "--json", "--top", "3"),
+        *("--plot", str(plot)),
     )
     assert proc.returncode == 0, proc.stderr
     lines = log.read_text().splitlines()
@@ -92,6 +93,9 @@ def test_small_run_with_selfrep_png_and_json(holomind, tmp_path: Path) -> None: 
     assert len(summary["most_common"]) == 3
     with Image.open(png) as img:
         assert img.size == (64, 256)
+    with Image.open(plot) as img:
+        assert img.format == "PNG"
+    assert summary["plot"] == str(plot)
 
 
 def test_ga_mode(holomind, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

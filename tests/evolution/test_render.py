@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from holomind.evolution.render import byte_palette, save_soup_png
+from holomind.evolution.render import byte_palette, save_curve_png, save_soup_png
 
 
 def test_png_has_a_row_per_program_and_instruction_colours(tmp_path: Path) -> None:
@@ -40,3 +40,14 @@ def test_wrong_shape_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="programs"):
         save_soup_png(np.zeros((3, 10), dtype=np.uint8), tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_curve_png_draws_the_line_and_the_threshold(tmp_path: Path) -> None:
+    path = save_curve_png([1, 65, 129], [0.0, 1.5, 3.5], tmp_path / "c.png", "H", threshold=3.0)
+    with Image.open(path) as img:
+        assert img.size == (900, 420)
+        colours = {c for _, c in img.convert("RGB").getcolors(maxcolors=100000)}
+    assert (0, 70, 200) in colours  # the curve
+    assert (200, 0, 0) in colours  # the dashed threshold
+    with pytest.raises(ValueError, match="as many values"):
+        save_curve_png([1, 2], [0.5], tmp_path / "bad.png", "H")

@@ -73,6 +73,9 @@ def soup(
     png: Path | None = typer.Option(
         None, "--png", help="Save a picture of the final soup (a row per program)."
     ),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Save the high-order entropy curve (all rows of --log if given)."
+    ),
     top: int = typer.Option(5, "--top", help="Most common programs to show at the end."),
     as_json: bool = typer.Option(False, "--json", help="Print only a JSON summary."),
 ) -> None:
@@ -161,6 +164,8 @@ def soup(
         state.save(ckpt)
     if png is not None:
         save_soup_png(state.programs, png)
+    if plot is not None:
+        _save_plot(plot, log, state)
     elapsed = time.perf_counter() - started
     ran = state.epoch - start_epoch
     summary: dict[str, Any] = {
@@ -179,6 +184,7 @@ def soup(
         ],
         "checkpoint": str(ckpt) if ckpt else None,
         "png": str(png) if png else None,
+        "plot": str(plot) if plot else None,
         "interrupted": interrupted,
     }
     if as_json:
@@ -208,6 +214,28 @@ def _open_log(path: Path | None, header: str, append: bool) -> IO[str] | None:
     f.write(header + "\n")
     f.flush()
     return f
+
+
+def _save_plot(path: Path, log: Path | None, state: Any) -> None:
+    from holomind.evolution.metrics import TRANSITION_ENTROPY
+    from holomind.evolution.render import save_curve_png
+
+    if log is not None and log.is_file():
+        with log.open() as f:
+            rows = [line.split(",") for line in f.read().splitlines()[1:] if line]
+        points = [(int(r[0]), float(r[3])) for r in rows]
+    else:
+        points = [(r.epoch, r.higher_entropy) for r in state.history]
+    if not points:
+        raise InvalidInputError("--plot has no rows to draw", hint="run at least one epoch")
+    cfg = state.config
+    save_curve_png(
+        [p[0] for p in points],
+        [p[1] for p in points],
+        path,
+        f"high-order entropy (bits/byte): {cfg.lang}, seed {cfg.seed}, {cfg.num_programs} programs",
+        threshold=TRANSITION_ENTROPY,
+    )
 
 
 def _progress(quiet: bool) -> Any:
@@ -255,7 +283,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         console.print("no state transition yet (high-order entropy has stayed <= 3.0)")
     for item in s["most_common"]:
         console.print(f"{item['count']:>7} x {item['program']}", highlight=False, markup=False)
-    for key in ("checkpoint", "png"):
+    for key in ("checkpoint", "png", "plot"):
         if s[key]:
             console.print(f"{key}: {s[key]}", highlight=False)
     if s["interrupted"]:
