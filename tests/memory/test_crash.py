@@ -71,7 +71,8 @@ def test_sigkill_during_appends_never_loses_a_committed_record(tmp_path: Path) -
         net.repair()
         pngcheck(path)
     assert len(PixelNetwork(path, embedder="none").records()) >= confirmed >= 50
-    print(f"kills that interrupted an append: {torn} of 50")
+    # Some kills must have landed inside an append, or the test proved nothing.
+    assert torn > 0
 
 
 def test_concurrent_appenders_lose_nothing(tmp_path: Path) -> None:

@@ -67,3 +67,13 @@ def test_bad_metadata_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NotSerializableError):
         net.append("q", "a", when=object())
     assert not (tmp_path / "n.png").exists()
+
+
+def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    net = PixelNetwork(blocker / "sub" / "n.png", embedder="none")
+    with pytest.raises(InvalidInputError, match="cannot create"):
+        net.append("q", "a")
+    with pytest.raises(InvalidInputError, match="is a directory"):
+        PixelNetwork(tmp_path)

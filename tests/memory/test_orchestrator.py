@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,8 @@ def test_export_filter_and_import_dedup_keep_provenance(experts, tmp_path: Path)
     assert egg.meta["origin"] == {"network": "cooking.png", "id": 1}
     assert egg.created == cooking.get(1).created
     assert merged.verify().ok
+    for name in ("eggs.png", "merged.png", "cooking.png", "python.png"):
+        assert subprocess.run(["pngcheck", "-q", str(tmp_path / name)]).returncode == 0
 
 
 def test_append_publishes_memory_appended(tmp_path: Path) -> None:

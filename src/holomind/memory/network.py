@@ -500,7 +500,10 @@ class PixelNetwork:
 
     def _create(self) -> None:
         """Write an empty network atomically (header band only); no-op if one appeared."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInputError(f"cannot create folder {self.path.parent}: {exc}") from None
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         cols = self._width // GLYPH_WIDTH
         lines = wrap_lines(
@@ -523,16 +526,20 @@ class PixelNetwork:
             ]
         )
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.new")
-        with open(tmp, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
         try:
-            os.link(tmp, self.path)  # fails if another writer created it first: theirs wins
-        except FileExistsError:
-            pass
+            with open(tmp, "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            with contextlib.suppress(FileExistsError):  # another writer made it first: theirs wins
+                os.link(tmp, self.path)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot create {self.path}: {exc.strerror}",
+                hint="check the folder exists, is writable and has free space",
+            ) from None
         finally:
-            tmp.unlink()
+            tmp.unlink(missing_ok=True)
 
     def _repair_adler(self, fd: int) -> int:
         """Adler-32 of all committed rows, from the last record's stored checksum."""
@@ -649,7 +656,14 @@ class PixelNetwork:
                 raise InvalidInputError(
                     f"{self.path} is full (PNG height limit)", hint="start a new network"
                 )
-            self._commit(fd, b"".join(blobs), rows, adler)
+            try:
+                self._commit(fd, b"".join(blobs), rows, adler)
+            except OSError as exc:
+                # Nothing committed: the height still covers only the old records.
+                self._dirty = "a write failed"
+                raise InvalidInputError(
+                    f"cannot write {self.path}: {exc.strerror}", hint="check free disk space"
+                ) from None
             for rec, entry, vec, fields in staged:
                 self._add(rec, entry, vec, fields)
             written = [self._records[self._index[s[0].id]] for s in staged]
