@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from holomind.evolution.bff import PROGRAM_SIZE
+from holomind.evolution.soup import replacing
 
 
 def byte_palette() -> np.ndarray:
@@ -32,16 +31,13 @@ def soup_image(programs: np.ndarray) -> Image.Image:
 
 def save_soup_png(programs: np.ndarray, path: Path) -> Path:
     """Write the soup's picture to ``path`` as a PNG, atomically; return the path."""
+    return _save_png(soup_image(programs), path)
+
+
+def _save_png(img: Image.Image, path: Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        soup_image(programs).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as f:
+        img.save(f, format="PNG")
     return path
 
 
@@ -90,14 +86,4 @@ def save_curve_png(
     epochs: list[int], values: list[float], path: Path, title: str, threshold: float | None = None
 ) -> Path:
     """Write the line chart of `curve_image` to ``path`` as a PNG, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        curve_image(epochs, values, title, threshold).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _save_png(curve_image(epochs, values, title, threshold), path)

@@ -14,9 +14,10 @@ import os
 import struct
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -30,6 +31,22 @@ _MAGIC = b"HOLOMIND-SOUP\n"
 _FORMAT = 1
 _MAX_HEADER = 1 << 16
 _CHUNKS = 256  # pair blocks handed to the threads; small enough to balance, big enough to be cheap
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A binary file that replaces ``path`` only once the block completes and it is on disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class Publisher(Protocol):
@@ -213,18 +230,9 @@ class Soup:
             "sha256": hashlib.sha256(body).hexdigest(),
         }
         head = json.dumps(header, sort_keys=True).encode()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC + struct.pack("<I", len(head)) + head + body)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replacing(Path(path)) as f:
+            f.write(_MAGIC + struct.pack("<I", len(head)) + head)
+            f.write(body)
 
     @classmethod
     def load(cls, path: Path) -> Soup:
