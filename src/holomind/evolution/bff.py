@@ -229,17 +229,15 @@ def init_soup(run_seed: np.uint64, num_programs: int) -> np.ndarray:
     return soup
 
 
-@njit(cache=True, parallel=True)
+# Serial on purpose: it takes about a millisecond, less than waking a thread pool.
+@njit(cache=True)
 def pairing(run_seed: np.uint64, epoch: int, num_programs: int) -> np.ndarray:
     """This epoch's Fisher–Yates permutation of the programs; pairs are (2k, 2k+1)."""
     n = num_programs
-    picks = np.empty(n, dtype=np.int64)
     base = _U64(epoch) * _U64(n)
-    for i in prange(n):
-        picks[i] = np.int64(splitmix64(stream_seed(run_seed, base + _U64(i))) % _U64(i + 1))
     order = np.arange(n).astype(np.uint32)
     for i in range(n - 1, -1, -1):
-        j = picks[i]
+        j = np.int64(splitmix64(stream_seed(run_seed, base + _U64(i))) % _U64(i + 1))
         order[i], order[j] = order[j], order[i]
     return order
 
