@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 
-def test_add_list_show_search_stats_verify(holomind, tmp_path: Path) -> None:
+def test_add_list_show_search_stats_verify(holomind, tmp_path: Path, pngcheck) -> None:
     net = str(tmp_path / "net.png")
     out = holomind(
         "memory", "add", net, "-q", "What is pxOS?", "-a", "A GPU-native OS.",
@@ -27,7 +26,7 @@ def test_add_list_show_search_stats_verify(holomind, tmp_path: Path) -> None:
     assert (stats["records"], stats["clean"]) == (2, True)
     verified = holomind("memory", "verify", net)
     assert verified.returncode == 0 and "ok: 2 records verified" in verified.stdout
-    assert subprocess.run(["pngcheck", "-q", net]).returncode == 0
+    pngcheck(Path(net))
 
 
 def test_export_import_round_trip(holomind, tmp_path: Path) -> None:

@@ -28,11 +28,6 @@ while True:
 """
 
 
-def pngcheck(path: Path) -> None:
-    out = subprocess.run(["pngcheck", str(path)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr
-
-
 def open_quietly(path: Path) -> tuple[PixelNetwork, bool]:
     """Open a network; also say whether it warned about an unfinished tail."""
     with warnings.catch_warnings(record=True) as caught:
@@ -41,7 +36,7 @@ def open_quietly(path: Path) -> tuple[PixelNetwork, bool]:
     return net, any(issubclass(w.category, TailWarning) for w in caught)
 
 
-def test_sigkill_during_appends_never_loses_a_committed_record(tmp_path: Path) -> None:
+def test_sigkill_during_appends_never_loses_a_committed_record(tmp_path: Path, pngcheck) -> None:
     path = tmp_path / "net.png"
     rng = random.Random(3)
     confirmed = 0
@@ -75,7 +70,7 @@ def test_sigkill_during_appends_never_loses_a_committed_record(tmp_path: Path) -
     assert torn > 0
 
 
-def test_concurrent_appenders_lose_nothing(tmp_path: Path) -> None:
+def test_concurrent_appenders_lose_nothing(tmp_path: Path, pngcheck) -> None:
     path = tmp_path / "shared.png"
     script = (
         "import sys\n"

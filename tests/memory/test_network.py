@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,7 @@ from holomind.errors import InvalidInputError, NotSerializableError
 from holomind.memory import PixelNetwork
 
 
-def pngcheck(path: Path) -> None:
-    out = subprocess.run(["pngcheck", str(path)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr
-
-
-def test_append_reopen_reads_back_exactly(tmp_path: Path) -> None:
+def test_append_reopen_reads_back_exactly(tmp_path: Path, pngcheck) -> None:
     path = tmp_path / "net.png"
     net = PixelNetwork(path, embedder="none")
     assert net.records() == []

@@ -76,19 +76,23 @@ def _table(records: list[Any], scores: list[float] | None = None) -> Table:
 @app.command("list")
 def list_records(
     net: Path = NET,
-    last: int | None = typer.Option(None, "--last", "-n", min=1, help="Only the last N records."),
+    last: int = typer.Option(50, "--last", "-n", min=1, help="Show the last N records."),
+    everything: bool = typer.Option(False, "--all", help="Show every record."),
     current: bool = typer.Option(False, "--current", help="Hide superseded records."),
     as_json: bool = JSON,
 ) -> None:
-    """List the records in a network, oldest first."""
+    """List the records in a network, oldest first (the last 50 unless told otherwise)."""
     with _network(net) as pn:
         records = pn.records(include_superseded=not current)
-    if last is not None:
+    total = len(records)
+    if not everything:
         records = records[-last:]
     if as_json:
         print_json([r.to_dict() for r in records])
-    else:
-        console.print(_table(records))
+        return
+    console.print(_table(records))
+    if len(records) < total:
+        console.print(f"[dim]last {len(records)} of {total} records; --all shows every one[/]")
 
 
 @app.command("show")
