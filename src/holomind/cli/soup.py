@@ -34,22 +34,22 @@ def soup(
         Mode.bff, "--mode", help="bff: the cubff soup; ga: the seed's selection loop."
     ),
     lang: Lang | None = typer.Option(
-        None, "--lang", help="BFF dialect [default: bff_noheads, or the checkpoint's]."
+        None, "--lang", help="BFF dialect \\[default: bff_noheads, or the checkpoint's]."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed [default: 0]."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed \\[default: 0]."),
     epochs: int | None = typer.Option(
         None,
         "--epochs",
-        help="Run epochs 0..N (N+1 epochs, as cubff's --max_epochs N) [default: 16000; ga: 100].",
+        help="Run epochs 0..N (N+1 epochs, as cubff's --max_epochs N) \\[default: 16000; ga: 100].",
     ),
     num: int | None = typer.Option(
-        None, "--num", help="Programs in the soup [default: 131072; ga: 1000]."
+        None, "--num", help="Programs in the soup \\[default: 131072; ga: 1000]."
     ),
     log: Path | None = typer.Option(
         None, "--log", help="Write the cubff-format CSV log here (appended to on --resume)."
     ),
     threads: int | None = typer.Option(
-        None, "--threads", help="Kernel threads [default: HOLOMIND_THREADS, 1]."
+        None, "--threads", help="Kernel threads \\[default: HOLOMIND_THREADS, 1]."
     ),
     print_interval: int = typer.Option(64, "--print-interval", help="Epochs between log rows."),
     checkpoint_dir: Path | None = typer.Option(
