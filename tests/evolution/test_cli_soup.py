@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,25 @@ def test_corrupt_checkpoint_and_conflicting_resume(holomind, tmp_path: Path) -> 
     assert bad.returncode == 2
     assert "not a usable soup checkpoint" in bad.stderr
     assert len(path.read_bytes()) > 0  # the damaged file is left as it was
+
+
+def test_ctrl_c_saves_the_checkpoint_and_exits_130(tmp_path: Path) -> None:
+    ckpt = tmp_path / "ckpt"
+    env = {**os.environ, "HOLOMIND_HOME": str(tmp_path / "home")}
+    args = ["--num", "2048", "--epochs", "1000000", "--print-interval", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "holomind", "soup", *args, "--checkpoint-dir", str(ckpt)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the first row: the run is under way
+    assert first.startswith("epoch")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in out
+    soup = Soup.load(ckpt)
+    assert 1 <= soup.epoch < 1_000_000
