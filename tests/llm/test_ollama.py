@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
@@ -28,32 +26,21 @@ from holomind.errors import (
 )
 from holomind.llm import open_backend
 from holomind.llm.ollama import OllamaBackend
-from tests.llm.servers import free_port, silent_server
+from tests.llm.servers import JSONHandler, free_port, serve, silent_server
 
 MODELS = ["smollm2:135m", "old-runner:latest", "crashy:latest"]
 
 
-class FakeOllama(BaseHTTPRequestHandler):
+class FakeOllama(JSONHandler):
     """Answers like Ollama: echoes the last user message back, word by word."""
 
     requests: ClassVar[list[dict]] = []
 
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep the test output quiet."""
-
-    def _send_json(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def do_GET(self) -> None:
         if self.path != "/api/tags":
-            self._send_json(404, {"error": "404 page not found"})
+            self.send_json(404, {"error": "404 page not found"})
             return
-        self._send_json(
+        self.send_json(
             200,
             {
                 "models": [
@@ -71,14 +58,14 @@ class FakeOllama(BaseHTTPRequestHandler):
         )
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         FakeOllama.requests.append(body)
         if self.path != "/api/chat":
-            self._send_json(404, {"error": "404 page not found"})
+            self.send_json(404, {"error": "404 page not found"})
             return
         model = body["model"]
         if model not in MODELS:
-            self._send_json(404, {"error": f'model "{model}" not found, try pulling it first'})
+            self.send_json(404, {"error": f'model "{model}" not found, try pulling it first'})
             return
         num_ctx = body.get("options", {}).get("num_ctx", 2048)
         tokens = sum(math.ceil(len(m["content"]) / 4) + 4 for m in body["messages"])
@@ -100,7 +87,7 @@ class FakeOllama(BaseHTTPRequestHandler):
         }
         if not body.get("stream", True):
             final["message"]["content"] = " ".join(words)
-            self._send_json(200, final)
+            self.send_json(200, final)
             return
         self.send_response(200)
         self.send_header("Content-Type", "application/x-ndjson")
@@ -123,12 +110,8 @@ class FakeOllama(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def ollama_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOllama)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(FakeOllama) as url:
+        yield url
 
 
 def ask(text: str) -> list[dict[str, str]]:

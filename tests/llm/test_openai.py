@@ -7,10 +7,7 @@ unknown model) come from a small stdlib HTTP server that answers with those bodi
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -24,7 +21,14 @@ from holomind.errors import (
 from holomind.llm import open_backend
 from holomind.llm.base import error_text, is_overflow
 from holomind.llm.openai_compat import OpenAIBackend
-from tests.llm.servers import SERVER_MODEL, free_port, llama_server, silent_server
+from tests.llm.servers import (
+    SERVER_MODEL,
+    JSONHandler,
+    free_port,
+    llama_server,
+    serve,
+    silent_server,
+)
 
 QUESTION = [{"role": "user", "content": "What is 2+2?"}]
 
@@ -96,29 +100,18 @@ def test_timeout_names_the_fix():
             backend.chat(QUESTION, max_tokens=4)
 
 
-class OtherServers(BaseHTTPRequestHandler):
+class OtherServers(JSONHandler):
     """Error bodies of LM Studio and vLLM, which llama.cpp's server does not produce."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep the test output quiet."""
-
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self) -> None:
         models = [] if self.path.startswith("/empty") else [{"id": "qwen2.5-7b", "object": "model"}]
-        self._send(200, {"object": "list", "data": models})
+        self.send_json(200, {"object": "list", "data": models})
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         if body["model"] != "qwen2.5-7b":
             # vLLM's shape for an unknown model
-            self._send(
+            self.send_json(
                 404,
                 {
                     "object": "error",
@@ -129,7 +122,7 @@ class OtherServers(BaseHTTPRequestHandler):
             )
         elif self.path.startswith("/lmstudio"):
             # LM Studio's shape for an overflow: a plain string under "error"
-            self._send(
+            self.send_json(
                 400,
                 {
                     "error": "Trying to keep the first 2837 tokens when context the overflows. "
@@ -137,16 +130,15 @@ class OtherServers(BaseHTTPRequestHandler):
                 },
             )
         else:
-            self._send(500, {"error": {"message": "CUDA out of memory", "type": "server_error"}})
+            self.send_json(
+                500, {"error": {"message": "CUDA out of memory", "type": "server_error"}}
+            )
 
 
 @pytest.fixture(scope="module")
 def other_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), OtherServers)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(OtherServers) as url:
+        yield url
 
 
 def test_lm_studio_string_error_is_an_overflow(other_url):

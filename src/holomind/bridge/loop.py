@@ -57,8 +57,11 @@ class PixelBridge:
 
     `network_path` is a PNG file or an open `PixelNetwork` (default: the settings'
     network); `backend` is a `Backend`, a backend name, or None for the embedded
-    model. ``workspace`` (anything with ``write(key, value)``) receives ``bridge/turn``
-    after every turn, and the network publishes ``memory/appended``.
+    model. Each prompt quotes the `relevant` most similar memories and the `recent`
+    newest ones; the defaults suit the small embedded model (more of them distract
+    it, see bench/learning_loop.py). ``workspace`` (anything with ``write(key,
+    value)``) receives ``bridge/turn`` after every turn, and the network publishes
+    ``memory/appended``.
     """
 
     def __init__(
@@ -68,8 +71,8 @@ class PixelBridge:
         *,
         url: str | None = None,
         model: str | None = None,
-        relevant: int = 5,
-        recent: int = 3,
+        relevant: int = 3,
+        recent: int = 1,
         max_tokens: int = 256,
         temperature: float = 0.2,
         learn: bool = True,

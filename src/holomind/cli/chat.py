@@ -15,28 +15,7 @@ from holomind.errors import InvalidInputError
 if TYPE_CHECKING:
     from holomind.llm import Backend
 
-# Invented facts for --demo: no model can know them before they are taught.
-# (taught question, taught answer, paraphrase asked before and after, word a right answer has)
-DEMO_FACTS = [
-    (
-        "What is the capital of Zorbania?",
-        "The capital of Zorbania is Quelltown.",
-        "Which city is Zorbania's capital?",
-        "quelltown",
-    ),
-    (
-        "Who invented the flumph engine?",
-        "The flumph engine was invented by Marta Okonkwo-Reyes in 1931.",
-        "Who was the inventor of the flumph engine?",
-        "okonkwo",
-    ),
-    (
-        "What is the password of the Tindle vault?",
-        "The Tindle vault password is OBSIDIAN-4471.",
-        "Tell me the Tindle vault's password.",
-        "obsidian",
-    ),
-]
+DEMO_FACTS = 3  # how many invented facts the demo teaches
 
 
 def chat(
@@ -133,13 +112,15 @@ def chat(
 def _demo(llm: Backend, *, max_tokens: int, network: Path | None) -> None:
     """Ask questions about invented facts, teach the facts, ask again; all answers live."""
     from holomind.bridge import PixelBridge
+    from holomind.bridge.facts import INVENTED_FACTS
 
+    facts = INVENTED_FACTS[:DEMO_FACTS]
     with tempfile.TemporaryDirectory(prefix="holomind-demo-") as tmp:
         path = network or Path(tmp) / "demo.png"
         bridge = PixelBridge(path, llm, max_tokens=max_tokens, temperature=0.0, learn=False)
-        console.print(f"[bold]Demo[/]: teaching {len(DEMO_FACTS)} invented facts to {path}\n")
+        console.print(f"[bold]Demo[/]: teaching {len(facts)} invented facts to {path}\n")
         before_right = after_right = 0
-        for taught_q, taught_a, asked, word in DEMO_FACTS:
+        for taught_q, taught_a, asked, word in facts:
             with console.status("thinking..."):
                 before = bridge.turn(asked)
             rows_before = bridge.rows
@@ -164,7 +145,7 @@ def _demo(llm: Backend, *, max_tokens: int, network: Path | None) -> None:
                 f"{after.retrieval_s * 1000:.0f} ms)[/]\n",
                 highlight=False,
             )
-        n = len(DEMO_FACTS)
+        n = len(facts)
         console.print(
             f"[bold]Right before teaching: {before_right}/{n}; after: {after_right}/{n}[/]"
         )
