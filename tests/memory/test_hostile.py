@@ -63,10 +63,9 @@ def test_truncation_at_every_chunk_boundary_keeps_the_committed_prefix(
         assert warned
         assert records == originals[:complete]
         # Writing again tidies the file and keeps the prefix.
-        net = PixelNetwork(cut_path, embedder="none")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TailWarning)
-            net.append("after", "the cut")
+            PixelNetwork(cut_path, embedder="none").append("after", "the cut")
         assert [r.question for r in PixelNetwork(cut_path, embedder="none").records()] == [
             *(r.question for r in originals[:complete]),
             "after",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from holomind.embed import load_embedder
 from holomind.errors import InvalidInputError, NotSerializableError
 from holomind.memory import PixelNetwork
+from holomind.memory.network import MAX_EMBED_ON_SEARCH
 
 
 def test_append_reopen_reads_back_exactly(tmp_path: Path, pngcheck) -> None:
@@ -71,3 +74,51 @@ def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
         net.append("q", "a")
     with pytest.raises(InvalidInputError, match="is a directory"):
         PixelNetwork(tmp_path)
+
+
+class CountingEmbedder:
+    """The real bundled e5, counting how many passages it is asked to embed."""
+
+    def __init__(self) -> None:
+        self.inner = load_embedder("e5")
+        self.name, self.dim = self.inner.name, self.inner.dim
+        self.passages = 0
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+
+def test_embeddings_are_stored_once_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "n.png"
+    writer = CountingEmbedder()
+    net = PixelNetwork(path, embedder=writer)
+    net.append("How much protein per day?", "About 0.8 g per kg of body weight.")
+    net.append("What is the capital of France?", "Paris.")
+    net.append("How do plants make food?", "By photosynthesis, using sunlight.")
+    assert writer.passages == 3
+    reader = CountingEmbedder()
+    hits = PixelNetwork(path, embedder=reader).search("which city is France's capital", k=1)
+    assert (hits[0].record.answer, hits[0].via) == ("Paris.", "semantic")
+    assert reader.passages == 0  # opening and searching re-embedded nothing
+
+
+def test_records_without_vectors_are_embedded_on_demand_or_searched_by_keyword(
+    tmp_path: Path,
+) -> None:
+    small = PixelNetwork(tmp_path / "small.png", embedder="none")
+    small.append("What is the capital of France?", "Paris.")
+    small.append("How do plants make food?", "By photosynthesis.")
+    counting = CountingEmbedder()
+    hits = PixelNetwork(small.path, embedder=counting).search("French capital city", k=1)
+    assert (hits[0].record.answer, hits[0].via, counting.passages) == ("Paris.", "semantic", 2)
+
+    big = PixelNetwork(tmp_path / "big.png", embedder="none")
+    big.append_many([(f"question {i}", f"answer {i}") for i in range(MAX_EMBED_ON_SEARCH + 1)])
+    counting = CountingEmbedder()
+    with pytest.warns(RuntimeWarning, match="searching by keywords"):
+        hits = PixelNetwork(big.path, embedder=counting).search("answer 7", k=1)
+    assert (hits[0].record.answer, hits[0].via, counting.passages) == ("answer 7", "keyword", 0)

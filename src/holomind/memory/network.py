@@ -40,6 +40,7 @@ from holomind.memory.search import KeywordIndex, top_k
 
 DEFAULT_WIDTH = 1024
 MAX_RECORD_LINES = 60  # rendered lines per record; the data strip always holds everything
+MAX_EMBED_ON_SEARCH = 512  # records without a stored vector that a search may embed on the spot
 
 
 class TailWarning(UserWarning):
@@ -245,6 +246,7 @@ class PixelNetwork:
         self._vector_names: list[str | None] = []
         self._live = np.zeros(0, dtype=bool)  # not superseded, per record position
         self._vectors_ok = (None, 0)  # (embedder name, how many leading records have its vectors)
+        self._warned_missing = False
         self._keywords: KeywordIndex | None = None
         self._header_rows = 0
         self._height = 0  # committed rows, as the IHDR says
@@ -406,7 +408,11 @@ class PixelNetwork:
                 raise CorruptFileError(f"{what}: record id or checksum chain is out of sequence")
             vec = None
             if payload.vector:
+                if len(payload.vector) % 2:
+                    raise CorruptFileError(f"{what}: stored vector has an odd byte count")
                 vec = np.frombuffer(payload.vector, dtype="<f2").astype(np.float32)
+                if not np.isfinite(vec).all():
+                    vec = None  # unusable for ranking; keyword search still finds the record
             self._add(rec, _Entry(pos, text_pos, data_rows, text_rows, adler), vec, fields)
             rows += data_rows + text_rows
             pos = nxt
@@ -771,24 +777,39 @@ class PixelNetwork:
                     out.append(rec)
             return out[::-1]
 
-    def _semantic_matrix(self, emb: Embedder) -> np.ndarray:
-        """Vectors for every record from ``emb``, embedding (in memory only) any that lack one."""
+    def _semantic_matrix(self, emb: Embedder) -> np.ndarray | None:
+        """Vectors of every record from ``emb``; None when too many lack one to embed now.
+
+        A few records without a stored vector (appended with no embedder, or by
+        another model) are embedded in memory; a network with many such records
+        is searched by keywords instead of stalling on re-embedding it.
+        """
         n = len(self._records)
+        if self._vectors.shape[1] != emb.dim:
+            self._vectors = np.zeros((max(n, 64), emb.dim), dtype=np.float32)
+            self._vector_names = [None] * n
+            self._vectors_ok = (None, 0)
         name, ok = self._vectors_ok
         start = ok if name == emb.name else 0
         missing = [i for i in range(start, n) if self._vector_names[i] != emb.name]
-        self._vectors_ok = (emb.name, n)
+        if len(missing) > MAX_EMBED_ON_SEARCH:
+            if not self._warned_missing:
+                self._warned_missing = True
+                warnings.warn(
+                    f"{len(missing)} records in {self.path} have no stored {emb.name} vector; "
+                    "searching by keywords (import the network into a new one to embed them)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            return None
         if missing:
             vecs = emb.embed_passages(
                 [f"{self._records[i].question}\n{self._records[i].answer}" for i in missing]
             )
-            if self._vectors.shape[1] != emb.dim:
-                self._vectors = np.zeros((max(n, 64), emb.dim), dtype=np.float32)
-                missing = list(range(n))
-                vecs = emb.embed_passages([f"{r.question}\n{r.answer}" for r in self._records])
             for i, v in zip(missing, vecs, strict=True):
                 self._vectors[i] = v / max(float(np.linalg.norm(v)), 1e-12)
                 self._vector_names[i] = emb.name
+        self._vectors_ok = (emb.name, n)
         return self._vectors[:n]
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
@@ -806,8 +827,9 @@ class PixelNetwork:
                 return []
             live = self._live[: len(self._records)].copy()
             emb = self.embedder
-            if emb is not None and query.strip():
-                scores = self._semantic_matrix(emb) @ emb.embed_query(query)
+            matrix = self._semantic_matrix(emb) if emb is not None and query.strip() else None
+            if emb is not None and matrix is not None:
+                scores = matrix @ emb.embed_query(query)
                 via = "semantic"
             else:
                 if self._keywords is None:
@@ -992,6 +1014,7 @@ class PixelNetwork:
                 d.embedder = source._vector_names[i]
             id_map[rec.id] = next_id + len(drafts)
             drafts.append(d)
+        self._embed(drafts)
         return self._write(drafts) if drafts else []
 
     def _merge_jsonl(self, src: Path) -> list[Record]:
