@@ -108,14 +108,7 @@ class Cartridge(nn.Module):
         return sum(t.numel() * t.element_size() for t in self._tensors().values())
 
     def _tensors(self) -> dict[str, torch.Tensor]:
-        out = {k: v.detach().cpu().contiguous() for k, v in self.lora.items()}
-        out.update(
-            head_A=self.head_A.detach().cpu().contiguous(),
-            head_B=self.head_B.detach().cpu().contiguous(),
-            head_bias=self.head_bias.detach().cpu().contiguous(),
-            signature=self.signature.detach().cpu().contiguous(),
-        )
-        return out
+        return {k: v.detach().cpu().contiguous() for k, v in self._all_tensors().items()}
 
     def copy_from(self, parent: Cartridge) -> None:
         """Start from another cartridge's weights (its knowledge), keeping our own identity."""

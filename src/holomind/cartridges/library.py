@@ -31,7 +31,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from holomind.cartridges.cartridge import META, Cartridge, CartridgeConfig, CartridgeState
+from holomind.cartridges.cartridge import (
+    META,
+    WEIGHTS,
+    Cartridge,
+    CartridgeConfig,
+    CartridgeState,
+)
 from holomind.cartridges.files import atomic_write_bytes, atomic_write_text
 from holomind.cartridges.router import (
     ExactIndex,
@@ -75,6 +81,7 @@ class Library:
         self._pending: dict[int, Future] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cartridge-prefetch")
+        self._closed = False
         self.loads = 0  # disk reads so far (cache misses)
         self._load_index()
         self.router = self._make_router(router_config or RouterConfig())
@@ -268,6 +275,8 @@ class Library:
 
     def prefetch(self, ids: list[int]) -> None:
         """Start loading likely-next cartridges in the background."""
+        if self._closed:
+            return
         with self._lock:
             for i in ids:
                 if i not in self._cache and i not in self._pending and 0 <= i < len(self):
@@ -326,25 +335,36 @@ class Library:
         atomic_write_text(self.root / REGISTRY, json.dumps(self.registry, indent=2))
 
     def close(self) -> None:
-        """Stop the prefetch thread and release index files (does not flush)."""
+        """Stop the prefetch thread and release index files (does not flush); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         self._pool.shutdown(wait=True)
         if isinstance(self.router.index, HierarchicalIndex):
             self.router.index.close()
 
+    def meta(self, cart_id: int) -> dict:
+        """One cartridge's meta.json, plus its id, folder, size and Hebbian strength."""
+        path = self.path_of(cart_id)
+        try:
+            meta = json.loads((path / META).read_text())
+            size = (path / WEIGHTS).stat().st_size
+        except (OSError, ValueError) as exc:
+            raise CorruptFileError(
+                f"cannot read cartridge {path} ({exc})", hint="restore it or delete the folder"
+            ) from None
+        meta.update(
+            id=cart_id,
+            path=str(path.relative_to(self.root)),
+            size_bytes=size,
+            strength=float(self.strengths[cart_id]),
+        )
+        return meta
+
     def iter_meta(self) -> Iterator[dict]:
-        """Each cartridge's meta.json (plus id and path), in id order, read one at a time."""
+        """Each cartridge's meta (see `meta`), in id order, read one at a time."""
         for cart_id in range(len(self)):
-            path = self.path_of(cart_id)
-            try:
-                meta = json.loads((path / META).read_text())
-            except (OSError, ValueError) as exc:
-                raise CorruptFileError(
-                    f"cannot read {path / META} ({exc})", hint="restore it or delete the folder"
-                ) from None
-            meta["id"] = cart_id
-            meta["path"] = str(path.relative_to(self.root))
-            meta["size_bytes"] = (path / "weights.safetensors").stat().st_size
-            yield meta
+            yield self.meta(cart_id)
 
     def describe(self) -> dict:
         """A JSON-ready summary of the library."""

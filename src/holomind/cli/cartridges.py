@@ -69,7 +69,7 @@ def list_(
 
 def _summary(meta: dict) -> dict:
     keys = ("id", "path", "name", "domain", "maturity", "frozen", "parent", "lineage", "steps")
-    return {**{k: meta[k] for k in keys}, "size_bytes": meta["size_bytes"]}
+    return {k: meta[k] for k in (*keys, "strength", "size_bytes")}
 
 
 @app.command()
@@ -91,8 +91,7 @@ def show(
                     hint="see `holomind cartridges list`",
                 )
             cart_id = ids[0]
-        meta = next(m for i, m in enumerate(lib.iter_meta()) if i == cart_id)
-        meta["strength"] = float(lib.strengths[cart_id])
+        meta = lib.meta(cart_id)
     finally:
         lib.close()
     if as_json:

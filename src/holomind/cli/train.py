@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from holomind.cli.common import console, print_json, settings
+from holomind.cli.common import print_json, settings
 from holomind.errors import ConfigError, MissingFileError
 
 
@@ -96,7 +96,7 @@ def train(
     torch.set_num_threads(config.threads)
     corpus = Corpus.from_folder(data_dir, config.seq_len, config.val_fraction)
     root = s.library_path
-    write = (lambda line: None) if as_json else console.print
+    write = (lambda line: None) if as_json else typer.echo
     plugins = [
         PhaseSchedule(),
         MaturityFreezing(),

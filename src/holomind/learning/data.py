@@ -39,15 +39,17 @@ class Corpus:
         if not root.is_dir():
             raise MissingFileError(f"data folder {root} does not exist", hint="check the path")
         docs = []
+        seg = 8 * (block_size + 1)
         for path in sorted(root.rglob("*.txt")):
             rel = path.relative_to(root)
             raw = list(path.read_bytes())
             # Every k-th segment is held out, so validation text is spread over the whole
             # file (a held-out tail would be a different kind of text: indexes, appendices).
-            seg, k = 8 * (block_size + 1), max(2, round(1 / max(val_fraction, 1e-9)))
+            k = max(2, round(1 / max(val_fraction, 1e-9)))
             parts = [raw[i : i + seg] for i in range(0, len(raw), seg)]
-            train = [b for i, p in enumerate(parts) if i % k != k - 1 for b in p]
-            val = [b for i, p in enumerate(parts) if i % k == k - 1 for b in p]
+            held = {i for i in range(len(parts)) if i % k == k - 1} or {len(parts) - 1}
+            train = [b for i, p in enumerate(parts) if i not in held for b in p]
+            val = [b for i, p in enumerate(parts) if i in held for b in p]
             if len(train) < block_size + 1 or len(val) < block_size + 1:
                 continue
             domain = rel.parts[0] if len(rel.parts) > 1 else None
@@ -55,7 +57,7 @@ class Corpus:
         if not docs:
             raise InvalidInputError(
                 f"no usable *.txt files in {root}",
-                hint=f"add UTF-8 text files longer than {2 * (block_size + 1)} bytes",
+                hint=f"add UTF-8 text files of at least {seg + block_size + 1} bytes",
             )
         return cls(docs, block_size)
 

@@ -242,7 +242,7 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(stem.parameters(), 1.0)
             opt.step()
             s.step += 1
-            s.loss = float(loss)
+            s.loss = loss.item()
             s.tokens += x.numel()
             self.emit("after_training_iteration")
         stem.eval()
@@ -304,7 +304,7 @@ class Trainer:
             self._track_maturity(out.cartridge_losses)
             self._follow_signatures(out.embeddings, docs)
             s.step += 1
-            s.loss = float(out.loss)
+            s.loss = out.loss.item()
             s.active = len(out.cartridges)
             s.tokens += x.size
             self.emit("after_training_iteration")

@@ -1,0 +1,68 @@
+"""Router: exact and hierarchical search agree; Hebbian strengths are zero-sum and bounded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from holomind.cartridges.router import (
+    ExactIndex,
+    HierarchicalIndex,
+    Router,
+    RouterConfig,
+    build_hierarchical_index,
+    top_m,
+)
+
+
+def clustered(n_domains: int, per: int, dim: int, rng: np.random.Generator):
+    centres = rng.standard_normal((n_domains, dim))
+    sig = np.repeat(centres, per, axis=0) + 0.5 * rng.standard_normal((n_domains * per, dim))
+    sig /= np.linalg.norm(sig, axis=1, keepdims=True)
+    return sig.astype(np.float32), np.repeat(np.arange(n_domains), per).astype(np.int32)
+
+
+def test_top_m_orders_best_first() -> None:
+    s, i = top_m(np.array([[0.1, 0.9, 0.5, 0.7]]), np.array([[10, 11, 12, 13]]), 3)
+    assert i.tolist() == [[11, 13, 12]]
+    assert np.allclose(s, [[0.9, 0.7, 0.5]])
+
+
+def test_hierarchical_recall_against_exact(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    sig, dom = clustered(50, 40, 32, rng)
+    perm = rng.permutation(len(sig))  # ids not grouped by domain on purpose
+    sig, dom = sig[perm], dom[perm]
+    build_hierarchical_index(tmp_path, sig, dom)
+    hier, exact = HierarchicalIndex(tmp_path, probe_domains=4), ExactIndex(sig)
+    q = sig[rng.integers(0, len(sig), 200)] + 0.1 * rng.standard_normal((200, 32))
+    q = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+    _, e = exact.search(q, 4)
+    _, h = hier.search(q, 4)
+    recall = np.mean([len(set(a) & set(b)) / 4 for a, b in zip(e, h, strict=True)])
+    assert recall >= 0.95
+    hier.close()
+
+
+def test_hebbian_update_is_zero_sum_and_bounded() -> None:
+    cfg = RouterConfig(active_k=3, hebbian_lr=0.5)
+    strengths = np.ones(3, dtype=np.float32)
+    router = Router(cfg, ExactIndex(np.eye(3, dtype=np.float32)), strengths)
+    router.hebbian_update([0, 1, 2], [1.0, 2.0, 3.0])
+    assert strengths[0] > 1.0 > strengths[2]
+    assert abs(float(strengths.sum()) - 3.0) < 1e-5  # zero-sum, homeostasis keeps the mean
+    for _ in range(200):  # cartridge 0 always wins: it saturates, never monopolises
+        router.hebbian_update([0, 1, 2], [1.0, 2.0, 3.0])
+    assert strengths.max() <= cfg.strength_max and strengths.min() >= cfg.strength_min
+    route = router.route(torch.tensor([[0.0, 0.0, 1.0]]))
+    assert route.ids[0, 0].item() == 2  # a clear match still beats the strongest route
+
+
+def test_route_picks_nearest_signatures() -> None:
+    sig = np.eye(4, dtype=np.float32)
+    router = Router(RouterConfig(active_k=2, prefetch=1), ExactIndex(sig), np.ones(4, np.float32))
+    route = router.route(torch.tensor([[0.9, 0.1, 0.0, 0.0], [0.0, 0.0, 0.2, 0.8]]))
+    assert route.ids.tolist() == [[0, 1], [3, 2]]
+    assert route.runners_up  # the next-best ids are offered for prefetching
