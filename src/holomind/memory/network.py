@@ -247,6 +247,9 @@ class PixelNetwork:
         self._live = np.zeros(0, dtype=bool)  # not superseded, per record position
         self._vectors_ok = (None, 0)  # (embedder name, how many leading records have its vectors)
         self._warned_missing = False
+        self._pending: list[
+            tuple[int, np.ndarray]
+        ] = []  # vectors `_add` saw, not yet in the matrix
         self._keywords: KeywordIndex | None = None
         self._header_rows = 0
         self._height = 0  # committed rows, as the IHDR says
@@ -359,6 +362,7 @@ class PixelNetwork:
     def _scan(self, buf: Any, size: int) -> None:
         """Read record pairs from ``self._end`` until the committed height is reached."""
         row_bytes = self._width // 8
+        max_strip = (codec.MAX_PAYLOAD // row_bytes + 2) * (row_bytes + 1)
         pos, rows = self._end, self._height
         target = self._declared_height
         while rows < target:
@@ -372,13 +376,13 @@ class PixelNetwork:
                         f"{self.path}: image data ends before the height its header declares"
                     )
                 dec = zlib.decompressobj(-15)
-                data = bytes(buf[at : at + length])
                 try:
-                    first = dec.decompress(data, row_bytes + 1)
+                    raw = dec.decompress(bytes(buf[at : at + length]), max_strip)
                 except zlib.error:
                     raise CorruptFileError(f"{what}: data strip is damaged") from None
-                data_rows = codec.payload_rows(first[1:], row_bytes, what)
-                raw = codec.inflate_band(data, data_rows * (row_bytes + 1), what)
+                data_rows = codec.payload_rows(raw[1 : row_bytes + 1], row_bytes, what)
+                if len(raw) != data_rows * (row_bytes + 1) or dec.unconsumed_tail:
+                    raise CorruptFileError(f"{what}: data strip is not the size it declares")
                 payload = codec.decode_payload(codec.unpack_rows(raw, row_bytes, what), what)
                 kind, _, _, nxt = _read_chunk(buf, text_pos, size)
                 if kind != b"IDAT":
@@ -393,6 +397,7 @@ class PixelNetwork:
                 )
                 self._declared_height = self._height = rows
                 self._end = pos
+                self._flush_vectors()
                 return
             fields = payload.fields
             text_rows = fields.get("rows")
@@ -410,14 +415,13 @@ class PixelNetwork:
             if payload.vector:
                 if len(payload.vector) % 2:
                     raise CorruptFileError(f"{what}: stored vector has an odd byte count")
-                vec = np.frombuffer(payload.vector, dtype="<f2").astype(np.float32)
-                if not np.isfinite(vec).all():
-                    vec = None  # unusable for ranking; keyword search still finds the record
+                vec = np.frombuffer(payload.vector, dtype="<f2")
             self._add(rec, _Entry(pos, text_pos, data_rows, text_rows, adler), vec, fields)
             rows += data_rows + text_rows
             pos = nxt
         self._height = rows
         self._end = pos
+        self._flush_vectors()
         self._check_tail(buf, size)
 
     def _check_tail(self, buf: Any, size: int) -> None:
@@ -455,21 +459,37 @@ class PixelNetwork:
             i = self._index[rec.supersedes]
             self._records[i] = dataclasses.replace(self._records[i], superseded_by=rec.id)
             self._live[i] = False
-        if vec is not None and self._vectors.shape[1] not in (0, vec.shape[0]):
-            vec = None  # a different model's vector size: unusable here, keyword search covers it
-        if vec is not None and self._vectors.shape[1] == 0:
-            self._vectors = np.zeros((max(n, 64), vec.shape[0]), dtype=np.float32)
-        if n > self._vectors.shape[0] and self._vectors.shape[1]:
-            grown = np.zeros((2 * n, self._vectors.shape[1]), dtype=np.float32)
-            grown[: self._vectors.shape[0]] = self._vectors
-            self._vectors = grown
-        name = fields.get("embedder") if vec is not None else None
+        self._vector_names.append(fields.get("embedder") if vec is not None else None)
         if vec is not None:
-            norm = float(np.linalg.norm(vec))
-            self._vectors[n - 1] = vec / norm if norm > 0 else vec
-        self._vector_names.append(name)
+            self._pending.append((n - 1, vec))
         if self._keywords is not None:
             self._keywords.add(n - 1, f"{rec.question} {rec.answer}")
+
+    def _flush_vectors(self) -> None:
+        """Move vectors collected by `_add` into the matrix, normalised, in one batch."""
+        if not self._pending:
+            return
+        dim = self._vectors.shape[1] or self._pending[0][1].shape[0]
+        keep = [(i, v) for i, v in self._pending if v.shape[0] == dim]
+        for i, v in self._pending:
+            if v.shape[0] != dim:  # another model's vector size: keyword search covers it
+                self._vector_names[i] = None
+        self._pending = []
+        n = len(self._records)
+        if self._vectors.shape[1] == 0 or n > self._vectors.shape[0]:
+            grown = np.zeros((max(2 * n, 64), dim), dtype=np.float32)
+            if self._vectors.shape[1]:
+                grown[: self._vectors.shape[0]] = self._vectors
+            self._vectors = grown
+        if keep:
+            idx = np.array([i for i, _ in keep])
+            mat = np.stack([v for _, v in keep]).astype(np.float32)
+            bad = ~np.isfinite(mat).all(axis=1)
+            for i in idx[bad]:  # unusable for ranking; keyword search still finds the record
+                self._vector_names[int(i)] = None
+            mat[bad] = 0
+            mat /= np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-12)
+            self._vectors[idx] = mat
 
     def _refresh(self) -> None:
         """Pick up records other processes committed since we last looked."""
@@ -657,7 +677,8 @@ class PixelNetwork:
                 rows += data_rows + fields["rows"]
                 blobs += [data_chunk, text_chunk]
                 rec = _record_from(fields, "new record")
-                staged.append((rec, entry, d.vector, fields))
+                stored = np.frombuffer(vec_bytes, dtype="<f2") if vec_bytes else None
+                staged.append((rec, entry, stored, fields))
             if rows > codec.MAX_HEIGHT:
                 raise InvalidInputError(
                     f"{self.path} is full (PNG height limit)", hint="start a new network"
@@ -672,6 +693,7 @@ class PixelNetwork:
                 ) from None
             for rec, entry, vec, fields in staged:
                 self._add(rec, entry, vec, fields)
+            self._flush_vectors()
             written = [self._records[self._index[s[0].id]] for s in staged]
         if self.workspace is not None:
             for rec in written:
