@@ -44,6 +44,8 @@ def test_turn_reports_growth_and_timing(bridge):
     assert after > before
     assert turn.record is not None and turn.record.id == 2
     assert [m.id for m in turn.memories] == [1]
+    assert turn.messages[1]["content"].endswith("\n\nQuestion: Tell me about pxOS.")
+    assert "> A: pxOS is a GPU-native OS made of pixels." in turn.messages[1]["content"]
     assert turn.retrieval_s > 0 and turn.generation_s > 0
     assert 0 < turn.completion_tokens <= 12
 

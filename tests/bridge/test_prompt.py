@@ -59,7 +59,8 @@ def test_relevant_first_then_newest_and_no_repeats():
     prompt = build_prompt("q", [b, a, c, b], context_window=4096, max_tokens=10, count_tokens=chars)
     assert [r.id for r in prompt.memories] == [2, 1, 3]
     text = prompt.messages[1]["content"]
-    assert text.index("#2") < text.index("#1") < text.index("#3")
+    # Written in reverse: the most relevant memory sits right before the question.
+    assert text.index("#3") < text.index("#1") < text.index("#2") < text.index("Question:")
 
 
 def test_budget_keeps_what_fits_and_skips_what_does_not():

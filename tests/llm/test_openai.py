@@ -19,7 +19,6 @@ from holomind.errors import (
     ServerUnavailableError,
 )
 from holomind.llm import open_backend
-from holomind.llm.base import error_text, is_overflow
 from holomind.llm.openai_compat import OpenAIBackend
 from tests.llm.servers import (
     SERVER_MODEL,
@@ -168,25 +167,3 @@ def test_other_server_errors_keep_the_server_message(other_url):
     backend = OpenAIBackend(other_url + "/v1", "qwen2.5-7b")
     with pytest.raises(BackendError, match=r"refused the request \(500: CUDA out of memory\)"):
         backend.chat(QUESTION, max_tokens=4)
-
-
-@pytest.mark.parametrize(
-    ("body", "text"),
-    [
-        ({"error": "plain words"}, "plain words"),
-        ({"error": {"message": "inner words", "code": "x"}}, "inner words"),
-        ({"message": "unwrapped", "type": "invalid_request_error"}, "unwrapped"),
-        ({"detail": "fastapi words"}, "fastapi words"),
-        ("raw text ", "raw text"),
-        ({"error": 3}, ""),
-        (None, ""),
-    ],
-)
-def test_error_text_reads_every_shape(body, text):
-    assert error_text(body) == text
-
-
-def test_overflow_markers():
-    assert is_overflow("", "context_length_exceeded")
-    assert is_overflow("This model's maximum context length is 512 tokens.")
-    assert not is_overflow("model not found")

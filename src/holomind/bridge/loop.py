@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from holomind.bridge.prompt import Prompt, build_prompt
 from holomind.config import Settings
 from holomind.errors import HoloMindError
-from holomind.llm import Backend, open_backend
+from holomind.llm import Backend, Message, open_backend
 from holomind.memory import PixelNetwork, Record
 
 EXIT_WORDS = ("exit", "quit", ":q")
@@ -36,6 +36,7 @@ class Turn:
     rows_before: int  # network height (pixel rows) before the turn
     rows_after: int  # network height after it (equal when nothing was learned)
     record: Record | None  # the appended exchange, None when not learning
+    messages: list[Message]  # what the model was given (left out of to_dict: it can be long)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (memories as ids)."""
@@ -150,6 +151,7 @@ class PixelBridge:
             rows_before=rows_before,
             rows_after=self.rows if record else rows_before,
             record=record,
+            messages=prompt.messages,
         )
         if self.workspace is not None:
             self.workspace.write("bridge/turn", turn.to_dict())
