@@ -55,6 +55,7 @@ def stream_seed(run_seed: np.uint64, key: np.uint64) -> np.uint64:
 _DEBRUIJN = _U64(0x03F79D71B4CB0A89)
 _S58 = _U64(58)
 _ONE = _U64(1)
+_ALL = _U64(0xFFFFFFFFFFFFFFFF)
 _DEBRUIJN_INDEX = np.zeros(64, dtype=np.int64)
 for _i in range(64):
     _DEBRUIJN_INDEX[((_DEBRUIJN << np.uint64(_i)) & np.uint64(0xFFFFFFFFFFFFFFFF)) >> _S58] = _i
@@ -67,26 +68,54 @@ def _lowest_bit(m: np.uint64) -> int:
 
 
 @njit(cache=True, inline="always")
-def _next_command(lo: np.uint64, hi: np.uint64, pos: int) -> int:
-    """First position >= pos whose byte is an instruction (TAPE_SIZE when there is none)."""
+def _highest_bit(m: np.uint64) -> int:
+    """Index of the highest set bit of a non-zero word."""
+    m |= m >> _U64(1)
+    m |= m >> _U64(2)
+    m |= m >> _U64(4)
+    m |= m >> _U64(8)
+    m |= m >> _U64(16)
+    m |= m >> _U64(32)
+    return _DEBRUIJN_INDEX[((m ^ (m >> _ONE)) * _DEBRUIJN) >> _S58]
+
+
+@njit(cache=True, inline="always")
+def _next_set(lo: np.uint64, hi: np.uint64, pos: int) -> int:
+    """First position >= pos set in the 128-bit mask (lo, hi); TAPE_SIZE when none."""
     if pos < PROGRAM_SIZE:
         m = lo >> _U64(pos)
         if m:
             return pos + _lowest_bit(m)
         return PROGRAM_SIZE + _lowest_bit(hi) if hi else TAPE_SIZE
+    if pos >= TAPE_SIZE:
+        return TAPE_SIZE
     m = hi >> _U64(pos - PROGRAM_SIZE)
     return pos + _lowest_bit(m) if m else TAPE_SIZE
 
 
 @njit(cache=True, inline="always")
-def _mark(lo: np.uint64, hi: np.uint64, at: int, value: np.uint8) -> tuple[np.uint64, np.uint64]:
-    """The instruction bitmask after byte ``at`` becomes ``value``."""
+def _prev_set(lo: np.uint64, hi: np.uint64, pos: int) -> int:
+    """Last position <= pos set in the 128-bit mask (lo, hi); -1 when none."""
+    if pos >= PROGRAM_SIZE:
+        m = hi & (_ALL >> _U64(TAPE_SIZE - 1 - pos))
+        if m:
+            return PROGRAM_SIZE + _highest_bit(m)
+        pos = PROGRAM_SIZE - 1
+    if pos < 0:
+        return -1
+    m = lo & (_ALL >> _U64(PROGRAM_SIZE - 1 - pos))
+    return _highest_bit(m) if m else -1
+
+
+@njit(cache=True, inline="always")
+def _set_bit(lo: np.uint64, hi: np.uint64, at: int, on: bool) -> tuple[np.uint64, np.uint64]:
+    """The 128-bit mask (lo, hi) with bit ``at`` set or cleared."""
     if at < PROGRAM_SIZE:
         bit = _ONE << _U64(at)
-        lo = (lo | bit) if OPCODES[value] else (lo & ~bit)
+        lo = (lo | bit) if on else (lo & ~bit)
     else:
         bit = _ONE << _U64(at - PROGRAM_SIZE)
-        hi = (hi | bit) if OPCODES[value] else (hi & ~bit)
+        hi = (hi | bit) if on else (hi & ~bit)
     return lo, hi
 
 
@@ -94,9 +123,10 @@ def _mark(lo: np.uint64, hi: np.uint64, at: int, value: np.uint8) -> tuple[np.ui
 def evaluate(tape: np.ndarray, heads: bool, step_limit: int) -> int:
     """Run one 128-byte tape in place; return the instructions executed (no-ops excluded).
 
-    Two shortcuts keep it exact while skipping work: a run of no-ops is consumed in
-    one go, and a loop that comes back to the same place with the same heads and an
-    unchanged tape is periodic, so whole periods are jumped over up to the step limit.
+    Three shortcuts keep it exact while skipping work: a run of no-ops is consumed in
+    one go, brackets are matched by hopping from bracket to bracket, and a loop that
+    comes back to the same place with the same heads and an unchanged tape is periodic,
+    so whole periods are jumped over up to the step limit.
     """
     if heads:
         head0 = np.int64(tape[0]) % TAPE_SIZE
@@ -106,15 +136,14 @@ def evaluate(tape: np.ndarray, heads: bool, step_limit: int) -> int:
         head0 = 0
         head1 = 0
         pos = 0
-    # Which bytes are instructions, as two 64-bit masks kept current on every write,
-    # so a run of no-ops is skipped with one bit scan.
-    lo = _U64(0)
-    hi = _U64(0)
-    for i in range(PROGRAM_SIZE):
-        if OPCODES[tape[i]]:
-            lo |= _ONE << _U64(i)
-        if OPCODES[tape[i + PROGRAM_SIZE]]:
-            hi |= _ONE << _U64(i)
+    # Which bytes are instructions, and which are brackets, as 128-bit masks (two
+    # words each) kept current on every write: a run of no-ops is skipped with one bit
+    # scan, and bracket matching hops from bracket to bracket instead of byte by byte.
+    lo = hi = blo = bhi = _U64(0)
+    for i in range(TAPE_SIZE):
+        code = OPCODES[tape[i]]
+        lo, hi = _set_bit(lo, hi, i, code != _NOOP)
+        blo, bhi = _set_bit(blo, bhi, i, code >= _OPEN)
     steps = 0
     skipped = 0
     # Cycle detection (Brent's method) over the states seen right after backward jumps;
@@ -128,7 +157,7 @@ def evaluate(tape: np.ndarray, heads: bool, step_limit: int) -> int:
         head1 &= TAPE_SIZE - 1
         op = OPCODES[tape[pos]]
         if op == _NOOP:
-            n = min(_next_command(lo, hi, pos) - pos, step_limit - steps)
+            n = min(_next_set(lo, hi, pos) - pos, step_limit - steps)
             steps += n
             skipped += n
             pos += n
@@ -144,53 +173,48 @@ def evaluate(tape: np.ndarray, heads: bool, step_limit: int) -> int:
             head1 -= 1
         elif op == _INC1:
             head1 += 1
-        elif op == _PLUS:
-            tape[head0] += np.uint8(1)
-            lo, hi = _mark(lo, hi, head0, tape[head0])
-            changed = True
-        elif op == _MINUS:
-            tape[head0] -= np.uint8(1)
-            lo, hi = _mark(lo, hi, head0, tape[head0])
-            changed = True
-        elif op == _COPY01:
-            if tape[head1] != tape[head0]:
-                tape[head1] = tape[head0]
-                lo, hi = _mark(lo, hi, head1, tape[head1])
-                changed = True
-        elif op == _COPY10:
-            if tape[head0] != tape[head1]:
-                tape[head0] = tape[head1]
-                lo, hi = _mark(lo, hi, head0, tape[head0])
+        elif op <= _COPY10:  # the four writes
+            at = head0
+            if op == _PLUS:
+                tape[at] += np.uint8(1)
+            elif op == _MINUS:
+                tape[at] -= np.uint8(1)
+            elif op == _COPY01:
+                at = head1 if tape[head1] != tape[head0] else -1
+                if at >= 0:
+                    tape[at] = tape[head0]
+            elif tape[head0] != tape[head1]:
+                tape[at] = tape[head1]
+            else:
+                at = -1
+            if at >= 0:
+                code = OPCODES[tape[at]]
+                lo, hi = _set_bit(lo, hi, at, code != _NOOP)
+                blo, bhi = _set_bit(blo, bhi, at, code >= _OPEN)
                 changed = True
         elif op == _OPEN:
             if tape[head0] == 0:
                 depth = 1
-                pos += 1
-                while pos < TAPE_SIZE and depth > 0:
-                    c = OPCODES[tape[pos]]
-                    if c == _CLOSE:
-                        depth -= 1
-                    elif c == _OPEN:
-                        depth += 1
-                    pos += 1
-                pos -= 1
-                if depth != 0:
-                    pos = TAPE_SIZE
+                q = pos
+                while depth > 0:
+                    q = _next_set(blo, bhi, q + 1)
+                    if q >= TAPE_SIZE:
+                        break
+                    depth += -1 if OPCODES[tape[q]] == _CLOSE else 1
+                pos = q if depth == 0 else TAPE_SIZE
         elif tape[head0] != 0:  # _CLOSE
             depth = 1
-            pos -= 1
-            while pos >= 0 and depth > 0:
-                c = OPCODES[tape[pos]]
-                if c == _CLOSE:
-                    depth += 1
-                elif c == _OPEN:
-                    depth -= 1
-                pos -= 1
-            pos += 1
-            if depth != 0:
-                pos = -1
-            else:
+            q = pos
+            while depth > 0:
+                q = _prev_set(blo, bhi, q - 1)
+                if q < 0:
+                    break
+                depth += 1 if OPCODES[tape[q]] == _CLOSE else -1
+            if depth == 0:
+                pos = q
                 jumped_back = True
+            else:
+                pos = -1
         steps += 1
         if pos < 0:
             break
@@ -366,3 +390,12 @@ def program_hashes(soup: np.ndarray) -> np.ndarray:
             h = splitmix64(h ^ words[p, w])
         out[p] = h
     return out
+
+
+@njit(cache=True)
+def byte_counts(data: np.ndarray) -> np.ndarray:
+    """How often each byte value occurs in ``data`` (any shape)."""
+    counts = np.zeros(256, dtype=np.int64)
+    for b in data.ravel():
+        counts[b] += 1
+    return counts

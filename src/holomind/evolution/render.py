@@ -71,7 +71,7 @@ def curve_image(
         draw.line([px, height - bottom, px, height - bottom + 5], fill="black")
         draw.text((px - 15, height - bottom + 8), f"{ex:.0f}", fill="black")
         draw.line([left - 5, py, left, py], fill="black")
-        draw.text((5, py - 6), f"{vy:.2f}", fill="black")
+        draw.text((5, py - 6), f"{round(vy, 2) + 0.0:.2f}", fill="black")
     if threshold is not None and y0 <= threshold <= y1:
         _, ty = xy(x0, threshold)
         for sx in range(left, width - right, 12):
