@@ -148,4 +148,12 @@ def test_the_seed_example_runs(tmp_path, backend):
     answer = bridge.ask_lm_studio("What is machine learning?")
     assert answer and len(bridge.network) == 0  # the seed appends by itself, next line
     bridge.append_interaction("What is machine learning?", answer)
-    assert [r.answer for r in PixelNetwork(tmp_path / "my_network.png").records()] == [answer]
+    [rec] = PixelNetwork(tmp_path / "my_network.png").records()
+    assert (rec.answer, rec.model) == (answer, None)  # taught by hand, no model wrote it
+
+
+def test_teaching_needs_no_server(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    bridge = PixelBridge(tmp_path / "n.png", open_backend("openai", url=url))
+    rec = bridge.append_interaction("What is pxOS?", "A GPU-native OS.", source="manual")
+    assert (rec.id, rec.model, rec.meta) == (1, None, {"source": "manual"})

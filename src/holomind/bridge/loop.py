@@ -140,7 +140,8 @@ class PixelBridge:
         rows_before = self.rows
         record = None
         if (self.learn if learn is None else learn) and answer:
-            record = self.append_interaction(question, answer)
+            model = stream.reply.model if stream.reply else self.backend.model
+            record = self.append_interaction(question, answer, model=model)
         turn = Turn(
             question=question,
             answer=answer,
@@ -175,9 +176,11 @@ class PixelBridge:
         """The seed's name: answer with memories but do not append (its examples append after)."""
         return self.ask(question, learn=False)
 
-    def append_interaction(self, question: str, answer: str, **meta: Any) -> Record:
-        """Remember a question and its answer (taught by hand or produced by the model)."""
-        return self.network.append(question, answer, model=self.backend.model, **meta)
+    def append_interaction(
+        self, question: str, answer: str, model: str | None = None, **meta: Any
+    ) -> Record:
+        """Remember a question and its answer; `model` names the model that wrote the answer."""
+        return self.network.append(question, answer, model=model, **meta)
 
     def export_knowledge(self, path: str | Path) -> int:
         """Write all memories to a new .png network or .jsonl file; returns the count."""
