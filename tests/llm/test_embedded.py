@@ -44,18 +44,18 @@ def test_streaming_gives_the_same_answer_in_pieces(backend):
     assert stream.reply.completion_tokens == backend.count_tokens(whole)
 
 
-def test_json_schema_is_followed(backend):
-    schema = {
-        "type": "object",
-        "properties": {"answer": {"type": "integer"}},
-        "required": ["answer"],
-    }
-    reply = backend.chat(
-        QUESTION,
-        max_tokens=24,
-        temperature=0.0,
-        response_format={"type": "json_object", "schema": schema},
-    )
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}
+
+
+@pytest.mark.parametrize(
+    "response_format",
+    [
+        {"type": "json_object", "schema": SCHEMA},  # llama-cpp-python's shape
+        {"type": "json_schema", "json_schema": {"name": "sum", "schema": SCHEMA}},  # OpenAI's
+    ],
+)
+def test_json_schema_is_followed(backend, response_format):
+    reply = backend.chat(QUESTION, max_tokens=24, temperature=0.0, response_format=response_format)
     assert isinstance(json.loads(reply.text)["answer"], int)
 
 

@@ -100,6 +100,8 @@ def chat(
         learn=not no_learn,
     )
     if once is None:
+        import readline  # noqa: F401 -- gives input() line editing and history
+
         bridge.conversational_loop()
         return
     if as_json:

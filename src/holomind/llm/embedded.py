@@ -144,7 +144,7 @@ class EmbeddedBackend(Backend):
                 messages=messages,  # type: ignore[arg-type]
                 max_tokens=max_tokens,
                 temperature=temperature,
-                response_format=response_format,  # type: ignore[arg-type]
+                response_format=_llama_format(response_format),  # type: ignore[arg-type]
                 stream=True,
             )
             for chunk in chunks:
@@ -176,7 +176,7 @@ class EmbeddedBackend(Backend):
                 messages=messages,  # type: ignore[arg-type]
                 max_tokens=max_tokens,
                 temperature=temperature,
-                response_format=response_format,  # type: ignore[arg-type]
+                response_format=_llama_format(response_format),  # type: ignore[arg-type]
             )
         except ValueError as exc:
             raise self._translate(exc) from None
@@ -193,3 +193,11 @@ class EmbeddedBackend(Backend):
         if "context window" in str(exc):
             return overflow_error(str(exc))
         return exc
+
+
+def _llama_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Map OpenAI's ``json_schema`` shape to llama-cpp-python's ``json_object`` + schema."""
+    if response_format and response_format.get("type") == "json_schema":
+        schema = response_format.get("json_schema", {}).get("schema")
+        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+    return response_format
