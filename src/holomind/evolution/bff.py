@@ -58,7 +58,7 @@ _ONE = _U64(1)
 _ALL = _U64(0xFFFFFFFFFFFFFFFF)
 _DEBRUIJN_INDEX = np.zeros(64, dtype=np.int64)
 for _i in range(64):
-    _DEBRUIJN_INDEX[((_DEBRUIJN << np.uint64(_i)) & np.uint64(0xFFFFFFFFFFFFFFFF)) >> _S58] = _i
+    _DEBRUIJN_INDEX[(_DEBRUIJN << _U64(_i)) >> _S58] = _i  # shifts wrap at 64 bits
 
 
 @njit(cache=True, inline="always")
