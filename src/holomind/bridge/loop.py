@@ -103,11 +103,14 @@ class PixelBridge:
 
     def prompt(self, question: str) -> Prompt:
         """The messages the model would get for `question`: relevant, then newest memories."""
-        relevant = [hit.record for hit in self.network.search(question, self.relevant)]
-        newest = self.network.recent(self.recent)[::-1]
+        candidates: list[Record] = []
+        # An empty network is not searched, so its first turn loads no embedder.
+        if len(self.network):
+            candidates += [hit.record for hit in self.network.search(question, self.relevant)]
+            candidates += self.network.recent(self.recent)[::-1]
         return build_prompt(
             question,
-            relevant + newest,
+            candidates,
             context_window=self.backend.context_window,
             max_tokens=self.max_tokens,
             count_tokens=self.backend.count_tokens,
@@ -122,7 +125,7 @@ class PixelBridge:
     ) -> Turn:
         """Answer `question` with recalled memories; `on_text` gets the answer as it streams."""
         started = time.perf_counter()
-        prompt = self.prompt(question) if len(self.network) else self._bare(question)
+        prompt = self.prompt(question)
         recalled = time.perf_counter()
         stream = self.backend.chat(
             prompt.messages,
@@ -157,16 +160,6 @@ class PixelBridge:
         if self.workspace is not None:
             self.workspace.write("bridge/turn", turn.to_dict())
         return turn
-
-    def _bare(self, question: str) -> Prompt:
-        """The prompt for an empty network (no search, so no embedder to load)."""
-        return build_prompt(
-            question,
-            [],
-            context_window=self.backend.context_window,
-            max_tokens=self.max_tokens,
-            count_tokens=self.backend.count_tokens,
-        )
 
     def ask(self, question: str, *, learn: bool | None = None) -> str:
         """Answer `question` using the network's memories, then remember the exchange."""
@@ -208,7 +201,9 @@ class PixelBridge:
 
         learned = 0
         say(f"HoloMind chat · {self.backend.name}:{self.backend.model} · {self.network.path}")
-        say(f"Network: {len(self.network)} memories, {self.rows} rows. Type 'exit' to leave.")
+        count = len(self.network)
+        memories = "1 memory" if count == 1 else f"{count} memories"
+        say(f"Network: {memories}, {self.rows} rows. Type 'exit' to leave.")
         while True:
             try:
                 question = input_fn("\n🧑 You: ").strip()
