@@ -77,3 +77,21 @@ def test_verify_reports_damage_and_repairs_an_unfinished_tail(holomind, tmp_path
     net.write_bytes(bytes(damaged))
     out = holomind("memory", "verify", str(net))
     assert out.returncode == 2 and "CRC" in out.stderr
+
+
+def test_verify_flags_a_cut_file_and_repair_keeps_whole_records(
+    holomind, tmp_path: Path, pngcheck
+) -> None:
+    net = tmp_path / "net.png"
+    for q in ("first", "second"):
+        holomind("memory", "add", str(net), "-q", q, "-a", "x" * 300, "--embedder", "none")
+    data = net.read_bytes()
+    net.write_bytes(data[: len(data) - 200])  # cut inside the second record's text band
+    out = holomind("memory", "verify", str(net))
+    assert out.returncode == 2 and "truncated" in out.stderr
+    out = holomind("memory", "verify", str(net), "--repair")
+    assert out.returncode == 0, out.stderr
+    assert "ok: 1 records verified, tail repaired" in out.stdout
+    pngcheck(net)
+    listed = json.loads(holomind("memory", "list", str(net), "--json").stdout)
+    assert [r["question"] for r in listed] == ["first"]

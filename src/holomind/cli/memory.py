@@ -231,17 +231,20 @@ def verify(
     with _network(net) as pn:
         with console.status("verifying…"):
             report = pn.verify()
-        repaired = pn.repair() if repair and report.ok else False
+        # Repairing keeps every record still whole; a cut file's lost tail stays lost.
+        repaired = pn.repair() if repair else False
     if as_json:
         print_json({**report.to_dict(), "repaired": repaired})
-    elif report.ok:
-        console.print(
-            f"ok: {report.records} records verified" + (", tail repaired" if repaired else "")
-        )
-        for note in report.notes:
+    elif report.ok or repaired:
+        done = ", tail repaired" if repaired else ""
+        console.print(f"ok: {report.records} records verified{done}", soft_wrap=True)
+        for note in report.notes + report.problems:
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
-    if not report.ok:
-        raise CorruptFileError(f"{net}: " + "; ".join(report.problems))
+    if not report.ok and not repaired:
+        raise CorruptFileError(
+            f"{net}: " + "; ".join(report.problems),
+            hint="`holomind memory verify --repair` keeps the records that are whole",
+        )
 
 
 @app.command("stats")

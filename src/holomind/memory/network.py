@@ -43,6 +43,9 @@ MAX_RECORD_LINES = 60  # rendered lines per record; the data strip always holds 
 MAX_EMBED_ON_SEARCH = 512  # records without a stored vector that a search may embed on the spot
 
 
+CUT_SHORT = "the file is cut short"
+
+
 class TailWarning(UserWarning):
     """The file ends in an unfinished append or was cut short; committed records were kept."""
 
@@ -388,7 +391,7 @@ class PixelNetwork:
                 if kind != b"IDAT":
                     raise CorruptFileError(f"{what}: expected its text band, found {kind!r}")
             except _Truncated:
-                self._dirty = "the file is cut short"
+                self._dirty = CUT_SHORT
                 warnings.warn(
                     f"{self.path} is truncated: kept the {len(self._records)} complete records; "
                     "the next write makes this permanent",
@@ -923,11 +926,17 @@ class PixelNetwork:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     fresh = PixelNetwork(self.path, embedder=None, width=self._width)
-                notes = [str(w.message) for w in caught if issubclass(w.category, TailWarning)]
             except CorruptFileError as exc:
                 return Verification(False, 0, [str(exc)])
             except MissingFileError:
                 return Verification(True, 0, [])
+            tail = [str(w.message) for w in caught if issubclass(w.category, TailWarning)]
+            # A cut file lost committed records; an unfinished append lost nothing.
+            notes: list[str] = []
+            if fresh._dirty == CUT_SHORT:
+                problems += tail
+            else:
+                notes = tail
             row_bytes = fresh._width // 8
             adler = zlib.adler32(b"")
             with open(self.path, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as buf:
