@@ -295,6 +295,8 @@ class Library:
         cart = Cartridge.load(
             self.path_of(cart_id), self.stem_hash, self.stem.config, self.cartridge_config
         )
+        # The index, not the file, is the authority on where a cartridge lives.
+        cart.state.id, cart.state.domain = cart_id, int(self.domains[cart_id])
         cart.requires_grad_(not cart.state.frozen)
         self.loads += 1
         return cart.to(self.device)

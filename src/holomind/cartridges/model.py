@@ -86,8 +86,10 @@ class CartridgeModel(nn.Module):
         with torch.no_grad():
             return self.stem.embed(idx)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> BrainOutput:
-        """Predict the next byte at every position of idx (B, T)."""
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None, route: Route | None = None
+    ) -> BrainOutput:
+        """Predict the next byte at each position of idx (B, T); the router picks unless given."""
         stem = self.stem
         with torch.no_grad():
             x = stem.trunk(idx)  # (B, T, C)
@@ -95,7 +97,7 @@ class CartridgeModel(nn.Module):
         if len(self.library) == 0:
             logp = F.log_softmax(stem.lm_head(stem.top(x)), dim=-1)  # (B, T, V)
             return BrainOutput(logp, _nll(logp, targets), _nll(logp, targets), embeddings=emb)
-        route = self.library.router.route(emb)
+        route = route or self.library.router.route(emb)
         B, T, C = x.shape
         k = route.ids.shape[1]
         unique, sel = torch.unique(route.ids.view(-1), return_inverse=True)  # (M,), (B*k,)
