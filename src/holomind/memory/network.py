@@ -914,7 +914,14 @@ class PixelNetwork:
                 "width": self._width,
                 "height": self._height,
                 "with_vectors": sum(x is not None for x in self._vector_names),
-                "embedder": None if self.embedder is None else self.embedder.name,
+                # Named without loading it: stats must stay cheap.
+                "embedder": (
+                    self._embedder.name
+                    if self._embedder is not None
+                    else None
+                    if self._embedder_loaded
+                    else str(self._embedder_spec)
+                ),
                 "clean": self._dirty is None,
             }
 
