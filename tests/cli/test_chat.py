@@ -81,6 +81,17 @@ def test_corrupt_network_is_refused_and_left_alone(holomind, tmp_path):
     assert bad.read_bytes() == b"not a png at all"
 
 
+def test_unwritable_network_is_refused_before_the_model_runs(holomind, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "file").write_text("x")
+    r = holomind("chat", "--once", "hi", "--network", str(locked / "file" / "net.png"))
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert r.stderr.startswith(f"error: cannot create folder {locked / 'file'} for the network")
+    assert len(r.stderr.splitlines()) == 1
+
+
 def test_interactive_repl_in_a_pseudo_terminal(holomind_home):
     env = {**os.environ, "HOLOMIND_HOME": str(holomind_home), "TERM": "dumb"}
     child = pexpect.spawn(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -92,6 +93,8 @@ def chat(
     if demo:
         _demo(llm, max_tokens=min(max_tokens, 64), network=network)
         return
+    if not no_learn:
+        _check_writable(s.network_path)
     bridge = PixelBridge(
         s.network_path,
         llm,
@@ -107,8 +110,35 @@ def chat(
     if as_json:
         print_json(bridge.turn(once).to_dict())
         return
-    bridge.turn(once, on_text=lambda piece: (sys.stdout.write(piece), sys.stdout.flush()))
-    sys.stdout.write("\n")
+    written: list[str] = []
+
+    def show(piece: str) -> None:
+        written.append(piece)
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    try:
+        bridge.turn(once, on_text=show)
+    finally:
+        # End the answer's line even when remembering it failed after it was shown.
+        if written:
+            sys.stdout.write("\n")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse before the model runs, not after it answered, when the network cannot be written."""
+    folder = path.expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot create folder {folder} for the network ({exc.strerror})",
+            hint="pass --network with a writable path, or --no-learn",
+        ) from None
+    if not os.access(folder, os.W_OK):
+        raise InvalidInputError(
+            f"cannot write to {folder}", hint="pass --network with a writable path, or --no-learn"
+        )
 
 
 def _demo(llm: Backend, *, max_tokens: int, network: Path | None) -> None:
