@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from holomind.cli.common import console, print_json, settings
 from holomind.errors import InvalidInputError
@@ -163,17 +164,18 @@ def _demo(llm: Backend, *, max_tokens: int, network: Path | None) -> None:
             after_ok = word in after.answer.lower()
             before_right += before_ok
             after_right += after_ok
-            console.print(f"[bold]Q:[/] {asked}", highlight=False)
-            console.print(f"  before: {_mark(before_ok)} {before.answer}", highlight=False)
-            console.print(f"  taught: {taught_a}", highlight=False)
+            # Model text is escaped: an answer like "[memory #1]" is not rich markup.
+            console.print(f"[bold]Q:[/] {escape(asked)}", highlight=False)
+            console.print(f"  before: {_mark(before_ok)} {escape(before.answer)}", highlight=False)
+            console.print(f"  taught: {escape(taught_a)}", highlight=False)
             console.print(
                 f"  💾 Network expanded: {rows_before} → {bridge.rows} rows "
                 f"(+{bridge.rows - rows_before})",
                 highlight=False,
             )
             console.print(
-                f"  after:  {_mark(after_ok)} {after.answer}  "
-                f"[dim](recalled {len(after.memories)} memories in "
+                f"  after:  {_mark(after_ok)} {escape(after.answer)}  "
+                f"[dim](memories quoted: {len(after.memories)}, recall took "
                 f"{after.retrieval_s * 1000:.0f} ms)[/]\n",
                 highlight=False,
             )
