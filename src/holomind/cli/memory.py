@@ -96,7 +96,9 @@ def list_records(
 
 
 @app.command("show")
-def show(net: Path = NET, id: int = typer.Argument(..., help="Record id."), as_json: bool = JSON):
+def show(
+    net: Path = NET, id: int = typer.Argument(..., help="Record id."), as_json: bool = JSON
+) -> None:
     """Show one record in full."""
     with _network(net) as pn:
         rec = pn.get(id)
