@@ -39,7 +39,7 @@ apt:
 setup-test: setup apt
 
 run: setup
-	$(BIN)/holomind --help
+	$(BIN)/holomind chat --interactive
 
 test: setup-test
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
