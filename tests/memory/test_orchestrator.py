@@ -36,6 +36,14 @@ def test_routes_to_the_network_that_knows(experts: tuple[Path, Path]) -> None:
         NetworkOrchestrator([])
 
 
+def test_context_shows_a_shared_record_once(experts: tuple[Path, Path], tmp_path: Path) -> None:
+    copy = PixelNetwork(tmp_path / "copy.png", embedder="none")
+    copy.import_from(experts[0])
+    orch = NetworkOrchestrator([experts[0], copy.path], embedder="none")
+    ctx = orch.context("boil an egg", budget_chars=2000, top=2, k=2)
+    assert ctx == "[cooking]\nQ: How long to boil an egg?\nA: Boil the egg for seven minutes."
+
+
 def test_export_filter_and_import_dedup_keep_provenance(experts, tmp_path: Path, pngcheck):
     cooking = PixelNetwork(experts[0], embedder="none")
     assert cooking.export(tmp_path / "eggs.png", filter=lambda r: "egg" in r.question) == 1

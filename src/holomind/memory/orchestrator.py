@@ -60,20 +60,24 @@ class NetworkOrchestrator:
                 out.append((net, hit))
         return out[:k]
 
-    def context(self, query: str, budget_chars: int = 2000, top: int = 2) -> str:
-        """Prompt text from the routed networks, each headed by its name, within the budget."""
-        routes = self.route(query, top)
+    def context(self, query: str, budget_chars: int = 2000, top: int = 2, k: int = 5) -> str:
+        """Prompt text from the routed networks, best first, headed by network name.
+
+        A record held by several networks (an import, a shared export) appears
+        once; the result never exceeds ``budget_chars`` characters.
+        """
         parts: list[str] = []
         used = 0
-        for i, r in enumerate(routes):
-            head = f"[{r.network.path.stem}]\n"
-            share = (budget_chars - used) // (len(routes) - i) - len(head) - 2
-            if share <= 0:
-                continue
-            body = r.network.context(query, share)
-            if body:
-                parts.append(head + body)
-                used += len(parts[-1]) + 2
+        current = None
+        for net, hit in self.search(query, k, top):
+            head = f"[{net.path.stem}]\n" if net is not current else ""
+            block = f"{head}Q: {hit.record.question}\nA: {hit.record.answer}"
+            sep = 2 if parts else 0
+            if used + sep + len(block) > budget_chars:
+                continue  # a smaller, less relevant record may still fit
+            parts.append(block)
+            used += sep + len(block)
+            current = net
         return "\n\n".join(parts)
 
     def stats(self) -> list[dict[str, Any]]:
