@@ -95,3 +95,16 @@ def test_verify_flags_a_cut_file_and_repair_keeps_whole_records(
     pngcheck(net)
     listed = json.loads(holomind("memory", "list", str(net), "--json").stdout)
     assert [r["question"] for r in listed] == ["first"]
+
+
+def test_context_prints_what_a_prompt_would_get(holomind, tmp_path: Path) -> None:
+    a, b = tmp_path / "cooking.png", tmp_path / "code.png"
+    holomind("memory", "add", str(a), "-q", "How long to boil an egg?", "-a", "Seven minutes.",
+             "--embedder", "none")  # fmt: skip
+    holomind("memory", "add", str(b), "-q", "Reverse a list?", "-a", "Use [::-1].",
+             "--embedder", "none")  # fmt: skip
+    out = holomind("memory", "context", str(a), "boil egg", "--embedder", "none")
+    assert out.stdout == "Q: How long to boil an egg?\nA: Seven minutes.\n"
+    out = holomind("memory", "context", str(a), "reverse list", "--also", str(b),
+                   "--embedder", "none")  # fmt: skip
+    assert out.stdout == "[code]\nQ: Reverse a list?\nA: Use [::-1].\n"

@@ -141,6 +141,31 @@ def search(
     console.print(f"[dim]{hits[0].via} search[/]")
 
 
+@app.command("context")
+def context(
+    net: Path = NET,
+    query: str = typer.Argument(..., help="The question a prompt is being built for."),
+    budget: int = typer.Option(2000, "--budget", min=0, help="Most characters to return."),
+    also: list[Path] = typer.Option(
+        [], "--also", help="Another network to route across (repeat for more)."
+    ),
+    embedder: str = EMBEDDER,
+) -> None:
+    """Print the memory text a prompt for QUERY would get (relevant + recent records)."""
+    from holomind.memory import NetworkOrchestrator, PixelNetwork
+
+    for path in (net, *also):
+        if not path.exists():
+            raise MissingFileError(f"{path} does not exist")
+    with _network(net, embedder=embedder) as pn:
+        if also:
+            nets = [pn, *(PixelNetwork(p, embedder=pn.embedder) for p in also)]
+            text = NetworkOrchestrator(nets).context(query, budget)
+        else:
+            text = pn.context(query, budget)
+    typer.echo(text)
+
+
 def _parse_meta(items: list[str]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for item in items:
