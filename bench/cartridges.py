@@ -124,7 +124,11 @@ def queries(lib_root: Path, count: int, n: int, rng: np.random.Generator) -> np.
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far."""
+    """Peak resident memory of this process so far (VmHWM: unlike ru_maxrss, not inherited
+    from the parent across fork + exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -134,16 +138,14 @@ def peak_rss_mb() -> float:
 def child(mode: str, root: Path, steps: int, device: str) -> dict:
     """Serve or train on a library for `steps` batches; report peak RSS."""
     torch.set_num_threads(1)
-    rng = np.random.default_rng(1)
-    if mode == "load_all":  # the anchor: every cartridge read at start-up
-        lib = Library.open(root, cache_size=10**9)
-        carts = [lib.get(i) for i in range(len(lib))]
-        return {"peak_rss_mb": peak_rss_mb(), "loaded": len(carts)}
-    # The cache is smaller than the smallest library, so every size streams from disk.
-    lib = Library.open(root, cache_size=8, device=device)
+    if mode == "load_all":  # the anchor: every cartridge read at start-up, then serving
+        lib = Library.open(root, cache_size=10**9, device=device)
+        for i in range(len(lib)):
+            lib.get(i)
+    else:  # the cache is smaller than the smallest library: every size streams from disk
+        lib = Library.open(root, cache_size=8, device=device)
     model = CartridgeModel(lib)
-    count = len(lib)
-    embeds = torch.from_numpy(queries(root, count, steps * 4, rng))
+    embeds = torch.from_numpy(np.load(root / "queries.npy"))
     opts: dict[int, torch.optim.Optimizer] = {}
     lib.on_evict.append(lambda i: opts.pop(i, None))
     start_rss = peak_rss_mb()
@@ -151,7 +153,7 @@ def child(mode: str, root: Path, steps: int, device: str) -> dict:
         x = torch.randint(0, 256, (4, 64), device=device)
         # route by the synthetic contexts (a random stem's embeddings carry no domain)
         route = lib.router.route(embeds[step * 4 : step * 4 + 4])
-        if mode == "serve":
+        if mode != "train":
             with torch.no_grad():
                 model(x, route=route)
             continue
@@ -169,6 +171,14 @@ def child(mode: str, root: Path, steps: int, device: str) -> dict:
 
 
 def run_child(mode: str, root: Path, steps: int, device: str) -> dict:
+    """Run one measurement in a fresh process (the contexts are made here, outside it)."""
+    q = queries(
+        root,
+        int(json.loads((root / REGISTRY).read_text())["count"]),
+        steps * 4,
+        np.random.default_rng(1),
+    )
+    np.save(root / "queries.npy", q)
     out = subprocess.run(
         [
             sys.executable,

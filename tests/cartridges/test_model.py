@@ -139,6 +139,11 @@ def test_lru_cache_keeps_constant_residency_and_writes_back(tmp_path: Path) -> N
     loads = lib.loads
     lib.get(5)
     assert lib.loads - loads <= 1  # served by the prefetch (counted when it ran)
+    for i in range(40):  # prefetched but never used: bounded by the cache, not kept forever
+        lib.prefetch([i % 8, (i + 3) % 8])
+    lib._pool.submit(lambda: None).result()  # let the loads in flight finish
+    lib.prefetch([])
+    assert len(lib.cached_ids()) <= 3
     lib.close()
 
 

@@ -274,13 +274,23 @@ class Library:
         return [self.get(i) for i in ids]
 
     def prefetch(self, ids: list[int]) -> None:
-        """Start loading likely-next cartridges in the background."""
+        """Start loading likely-next cartridges in the background.
+
+        Loads finished since the last call join the cache (and so its LRU bound)
+        whether or not they were used; at most ``cache_size`` loads are in flight.
+        """
         if self._closed:
             return
         with self._lock:
+            done = [i for i, f in self._pending.items() if f.done()]
+            for i in done:
+                self._cache[i] = self._pending.pop(i).result()
             for i in ids:
+                if len(self._pending) >= self.cache_size:
+                    break
                 if i not in self._cache and i not in self._pending and 0 <= i < len(self):
                     self._pending[i] = self._pool.submit(self._read, i)
+        self._evict()
 
     def mark_dirty(self, cart_id: int) -> None:
         """Note that a cached cartridge changed and must be written back."""
