@@ -221,13 +221,13 @@ def bench_memory(libs: dict[int, Path], steps: int, device: str) -> dict:
     return out
 
 
-def bench_routing(libs: dict[int, Path], n: int = 300) -> dict:
+def bench_routing(libs: dict[int, Path], probe: int, n: int = 300) -> dict:
     rows = {}
     rng = np.random.default_rng(2)
     for count, root in libs.items():
         if count < 1000:
             continue
-        lib = Library.open(root)
+        lib = Library.open(root, router_config=RouterConfig(probe_domains=probe))
         q = queries(root, count, n, rng)
         dim = q.shape[1]
         exact = ExactIndex(
@@ -344,6 +344,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--steps", type=int, default=60, help="batches per memory run")
     ap.add_argument("--train-steps", type=int, default=10)
+    ap.add_argument("--parts", default="memory,routing,swap,train")
+    ap.add_argument("--probe", type=int, default=RouterConfig().probe_domains)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--child")
     ap.add_argument("--lib", type=Path)
@@ -360,11 +362,16 @@ def main() -> None:
             libs[count] = workdir / f"lib_{count}"
             build_library(libs[count], count)
             print(f"  library of {count:,} ready ({time.perf_counter() - t:.0f} s)", flush=True)
+        parts = args.parts.split(",")
         results = {
-            "memory": bench_memory(libs, args.steps, args.device),
-            "routing": bench_routing(libs),
-            "swap": bench_swap(libs[min(libs, key=lambda c: abs(c - 1000))]),
-            "train": bench_train(workdir, args.device, args.train_steps),
+            "memory": bench_memory(libs, args.steps, args.device) if "memory" in parts else None,
+            "routing": bench_routing(libs, args.probe) if "routing" in parts else None,
+            "swap": bench_swap(libs[min(libs, key=lambda c: abs(c - 1000))])
+            if "swap" in parts
+            else None,
+            "train": bench_train(workdir, args.device, args.train_steps)
+            if "train" in parts
+            else None,
         }
     finally:
         if args.workdir is None:
@@ -376,34 +383,34 @@ def main() -> None:
 
 
 def report(r: dict) -> None:
-    m = r["memory"]
-    print("\nconstant memory (peak RSS, MB)")
-    print(f"{'cartridges':>12} {'serve':>8} {'train':>8} {'load-all anchor':>16}")
-    for count, row in m["rows"].items():
-        anchor = f"{row['load_all']:.0f}" if "load_all" in row else "-"
-        print(f"{count:>12,} {row['serve']:>8.0f} {row['train']:>8.0f} {anchor:>16}")
-    for mode in ("serve", "train"):
-        print(f"{mode}: CV {m[f'{mode}_cv_pct']:.2f} %, growth {m[f'{mode}_growth_pct']:.2f} %")
-    print("\nrouting (one context)")
-    print(
-        f"{'signatures':>12} {'mode':>18} {'ours p50 ms':>12} {'exact p50 ms':>13} {'recall@4':>9}"
-    )
-    for count, row in r["routing"].items():
+    if m := r["memory"]:
+        print("\nconstant memory (peak RSS, MB)")
+        print(f"{'cartridges':>12} {'serve':>8} {'train':>8} {'load-all anchor':>16}")
+        for count, row in m["rows"].items():
+            anchor = f"{row['load_all']:.0f}" if "load_all" in row else "-"
+            print(f"{count:>12,} {row['serve']:>8.0f} {row['train']:>8.0f} {anchor:>16}")
+        for mode in ("serve", "train"):
+            print(f"{mode}: CV {m[f'{mode}_cv_pct']:.2f} %, growth {m[f'{mode}_growth_pct']:.2f} %")
+    if routing := r["routing"]:
+        print("\nrouting (one context)")
+        head = ("signatures", "mode", "ours p50 ms", "exact p50 ms", "recall@4")
+        print("{:>12} {:>18} {:>12} {:>13} {:>9}".format(*head))
+        for count, row in routing.items():
+            print(
+                f"{count:>12,} {row['mode']:>18} {row['ours_p50_ms']:>12.3f} "
+                f"{row['exact_p50_ms']:>13.3f} {row['recall_at_4']:>9.3f}"
+            )
+    if s := r["swap"]:
         print(
-            f"{count:>12,} {row['mode']:>18} {row['ours_p50_ms']:>12.3f} "
-            f"{row['exact_p50_ms']:>13.3f} {row['recall_at_4']:>9.3f}"
+            f"\nswap disk→active ({s['cartridge_kb']:.0f} KB): ours p50 {s['ours_p50_ms']:.3f} ms, "
+            f"torch.load p50 {s['torch_load_p50_ms']:.3f} ms"
         )
-    s = r["swap"]
-    print(
-        f"\nswap disk→active ({s['cartridge_kb']:.0f} KB): ours p50 {s['ours_p50_ms']:.3f} ms, "
-        f"torch.load p50 {s['torch_load_p50_ms']:.3f} ms"
-    )
-    t = r["train"]
-    print(
-        f"\ntraining: ours {t['ours_tokens_per_s']:,.0f} tok/s, "
-        f"dense {t['dense_tokens_per_s']:,.0f} tok/s, ratio {t['ratio']:.2f}x "
-        f"({t['active_params']:,} vs {t['dense_params']:,} params)"
-    )
+    if t := r["train"]:
+        print(
+            f"\ntraining: ours {t['ours_tokens_per_s']:,.0f} tok/s, "
+            f"dense {t['dense_tokens_per_s']:,.0f} tok/s, ratio {t['ratio']:.2f}x "
+            f"({t['active_params']:,} vs {t['dense_params']:,} params)"
+        )
 
 
 if __name__ == "__main__":

@@ -154,3 +154,23 @@ def test_workspace_competition_runs_in_forward(tmp_path: Path) -> None:
     assert out.route is not None and out.route.ids.shape == (4, 2)
     assert set(out.cartridge_losses) == {0, 1}
     assert torch.allclose(out.log_probs.exp().sum(-1), torch.ones(4, 32), atol=1e-5)
+
+
+def test_domain_detection_spawns_far_documents_from_the_nearest(tmp_path: Path) -> None:
+    lib = Library.create(tmp_path / "lib", Stem(SMALL), CartridgeConfig(rank=2))
+    model = CartridgeModel(lib)
+    e = torch.eye(SMALL.n_embd)
+    first, spawned = model.assign(e[0], "", spawn_threshold=0.5, named=False)
+    assert (first, spawned) == (0, True)
+    near = torch.nn.functional.normalize(e[0] + 0.3 * e[1], dim=0)
+    assert model.assign(near, "", spawn_threshold=0.5, named=False) == (0, False)
+    far = torch.nn.functional.normalize(e[1] + 0.5 * e[0], dim=0)
+    second, spawned = model.assign(far, "", spawn_threshold=0.95, named=False)
+    assert (second, spawned) == (1, True)
+    cart = lib.get(second)
+    assert (cart.state.parent, cart.state.lineage) == (0, [0])
+    assert lib.domain_names == ["domain_000", "domain_001"]
+    # a named domain only matches its own cartridges: a new name spawns even when near
+    third, spawned = model.assign(e[0], "docs", spawn_threshold=0.5, named=True)
+    assert (third, spawned, lib.domain_names[-1]) == (2, True, "docs")
+    assert torch.equal(lib.get(third).head_B, lib.get(0).head_B)  # knowledge copied

@@ -32,7 +32,7 @@ class RouterConfig:
     strength_min: float = 0.5  # strengths are clipped to [min, max] ...
     strength_max: float = 2.0  # ... so a route can be favoured, never made a monopoly
     exact_limit: int = 4096  # libraries up to this many cartridges are searched exactly
-    probe_domains: int = 4  # hierarchical search: domains searched exactly per query
+    probe_domains: int = 2  # hierarchical search: domains searched exactly per query
     prefetch: int = 2  # runners-up per context handed to the library to prefetch
 
 
@@ -63,7 +63,7 @@ class ExactIndex:
 class HierarchicalIndex:
     """Signatures grouped by domain on disk; search probes the best domains' centroids first."""
 
-    def __init__(self, directory: Path, probe_domains: int = 4) -> None:
+    def __init__(self, directory: Path, probe_domains: int = 2) -> None:
         meta = json.loads((directory / "hier.json").read_text())
         self.dim, self.count = meta["dim"], meta["count"]
         self.probe = probe_domains
@@ -82,11 +82,6 @@ class HierarchicalIndex:
         os.close(self._rows)
         os.close(self._ids)
 
-    def _read(self, fd: int, dtype: type, start: int, stop: int, width: int) -> np.ndarray:
-        item = np.dtype(dtype).itemsize * width
-        buf = os.pread(fd, (stop - start) * item, start * item)
-        return np.frombuffer(buf, dtype=dtype).reshape(stop - start, width)
-
     def search(self, queries: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-m (scores, ids) per query among the members of its best domains."""
         probe = min(self.probe, len(self.centroids))
@@ -94,13 +89,16 @@ class HierarchicalIndex:
         out_s = np.full((len(queries), m), -np.inf, dtype=np.float32)
         out_i = np.zeros((len(queries), m), dtype=np.int64)
         for b, q in enumerate(queries):
-            rows, ids = [], []
-            for d in domains[b]:
-                lo, hi = int(self.offsets[d]), int(self.offsets[d + 1])
-                rows.append(self._read(self._rows, np.float32, lo, hi, self.dim))
-                ids.append(self._read(self._ids, np.int64, lo, hi, 1)[:, 0])
-            scores = np.concatenate(rows) @ q  # (members,)
-            s, i = top_m(scores[None, :], np.concatenate(ids)[None, :], m)
+            spans = [(int(self.offsets[d]), int(self.offsets[d + 1])) for d in domains[b]]
+            total = sum(hi - lo for lo, hi in spans)
+            rows = np.empty((total, self.dim), dtype=np.float32)  # (members, C)
+            ids = np.empty(total, dtype=np.int64)  # (members,)
+            at = 0
+            for lo, hi in spans:  # read straight into place: no intermediate copies
+                os.preadv(self._rows, [rows[at : at + hi - lo]], lo * self.dim * 4)
+                os.preadv(self._ids, [ids[at : at + hi - lo]], lo * 8)
+                at += hi - lo
+            s, i = top_m((rows @ q)[None, :], ids[None, :], m)
             out_s[b, : s.shape[1]], out_i[b, : i.shape[1]] = s[0], i[0]
         return out_s, out_i
 
@@ -150,7 +148,18 @@ class Router:
     ) -> None:
         self.config = config
         self.index = index
-        self.strengths = strengths  # (N,) around 1.0; a memmap for large libraries
+        self.strengths = strengths
+
+    @property
+    def strengths(self) -> np.ndarray:
+        """Hebbian strength per cartridge (N,), around 1.0; a memmap for large libraries."""
+        return self._strengths
+
+    @strengths.setter
+    def strengths(self, values: np.ndarray) -> None:
+        self._strengths = values
+        # a plain view of the same memory: indexing a memmap object costs ~0.1 ms per call
+        self._view = values.view(np.ndarray)
 
     def route(self, embeddings: torch.Tensor) -> Route:
         """Pick the top ``active_k`` cartridges for each context embedding (B, C)."""
@@ -158,7 +167,7 @@ class Router:
         k = min(self.config.active_k, len(self.index))
         m = min(len(self.index), 2 * k + self.config.prefetch)
         cos, ids = self.index.search(q, m)  # (B, m)
-        bias = self.config.hebbian_weight * np.log(np.asarray(self.strengths[ids.ravel()]))
+        bias = self.config.hebbian_weight * np.log(self._view[ids.ravel()])
         scores, ids = top_m(cos + bias.reshape(ids.shape), ids, m)
         runners = [int(i) for i in np.unique(ids[:, k : k + self.config.prefetch])]
         return Route(
@@ -174,7 +183,7 @@ class Router:
         c = self.config
         loss = np.asarray(losses, dtype=np.float64)
         idx = np.asarray(ids)
-        s = np.asarray(self.strengths[idx], dtype=np.float64)
+        s = self._view[idx].astype(np.float64)
         s += c.hebbian_lr * (loss.mean() - loss)  # fire together, wire together
         s = 1.0 + (s - 1.0) * (1.0 - c.homeostasis)  # homeostasis: drift back toward 1
-        self.strengths[idx] = np.clip(s, c.strength_min, c.strength_max)
+        self._view[idx] = np.clip(s, c.strength_min, c.strength_max)
