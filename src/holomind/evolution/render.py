@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from holomind.evolution.bff import PROGRAM_SIZE
-from holomind.evolution.soup import replacing
+from holomind.files import replacing
 
 
 def byte_palette() -> np.ndarray:

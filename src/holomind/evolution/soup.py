@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 import struct
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 from holomind.evolution import bff
 from holomind.evolution.metrics import TRANSITION_ENTROPY, diversity, measure
+from holomind.files import replacing
 
 CSV_HEADER = "epoch,brotli_size,soup_size,higher_entropy"
 CHECKPOINT_NAME = "soup.ckpt"
@@ -31,24 +29,6 @@ _MAGIC = b"HOLOMIND-SOUP\n"
 _FORMAT = 1
 _MAX_HEADER = 1 << 16
 _CHUNKS = 256  # pair blocks handed to the threads; small enough to balance, big enough to be cheap
-
-
-@contextmanager
-def replacing(path: Path) -> Iterator[IO[bytes]]:
-    """A binary file that replaces ``path`` only once the block completes and it is on disk."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 honours the umask (mkstemp would make the file private).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Publisher(Protocol):

@@ -21,7 +21,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import threading
 import time
 from collections import deque
@@ -38,6 +37,7 @@ from holomind.errors import (
     NotSerializableError,
     WorkspaceClosedError,
 )
+from holomind.files import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +338,7 @@ class GlobalWorkspace:
                 "entries": entries,
                 "retired": retired,
             }
-            _atomic_write(target, json.dumps(doc, ensure_ascii=False).encode())
+            atomic_write_bytes(target, json.dumps(doc, ensure_ascii=False).encode())
         return target
 
     @classmethod
@@ -583,26 +583,6 @@ def _json_problem(value: Any, where: str) -> str | None:
                 return problem
         return None
     return f"{where} is a {kind.__name__}"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _parse_document(path: Path, raw: bytes) -> dict[str, Any]:
