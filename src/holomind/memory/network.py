@@ -19,6 +19,7 @@ import struct
 import threading
 import warnings
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -206,9 +207,10 @@ def _check_meta(meta: dict[str, Any]) -> dict[str, Any]:
 class PixelNetwork:
     """An append-only Q&A memory in one PNG that people can open and programs can search.
 
-    The file is created on the first append. ``embedder`` is "auto" (the
-    bundled e5 model, or keyword search if it cannot load), "none", or an
-    `Embedder`. ``workspace`` (anything with ``write(key, value)``) receives
+    The file is created on the first append. ``embedder`` is "auto" (the model
+    that made the stored vectors, else the bundled default, else keyword search
+    if none loads), a model name for `load_embedder`, "none", or an `Embedder`.
+    ``workspace`` (anything with ``write(key, value)``) receives
     ``memory/appended`` after every committed append.
     """
 
@@ -266,9 +268,19 @@ class PixelNetwork:
     def embedder(self) -> Embedder | None:
         """The embedder in use (loaded on first need), or None for keyword-only search."""
         if not self._embedder_loaded:
-            self._embedder = load_embedder(str(self._embedder_spec))
+            spec = str(self._embedder_spec)
+            # "auto" keeps an existing network on the model its vectors came from,
+            # so they stay comparable with the query and nothing is re-embedded.
+            prefer = self._stored_embedder() if spec == "auto" else None
+            self._embedder = load_embedder(spec, prefer=prefer)
             self._embedder_loaded = True
         return self._embedder
+
+    def _stored_embedder(self) -> str | None:
+        """The model that made most of the stored vectors, or None when there are none."""
+        with self._lock:
+            names = Counter(n for n in self._vector_names if n is not None)
+        return names.most_common(1)[0][0] if names else None
 
     @contextlib.contextmanager
     def _file(self, flags: int, lock: int) -> Iterator[int]:

@@ -1,0 +1,54 @@
+"""Which model a network searches with, when its stored vectors came from another one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from holomind.embed import E5Embedder, MiniLMEmbedder, load_embedder
+from holomind.memory import PixelNetwork
+
+FACTS = [
+    ("What is the capital of France?", "Paris."),
+    ("How do plants make food?", "By photosynthesis, using sunlight."),
+    ("How much protein per day?", "About 0.8 g per kg of body weight."),
+]
+
+
+@pytest.fixture
+def e5_network(tmp_path: Path) -> Path:
+    net = PixelNetwork(tmp_path / "e5.png", embedder="e5")
+    net.append_many(FACTS)
+    return net.path
+
+
+def test_auto_keeps_a_network_on_the_model_its_vectors_came_from(e5_network: Path) -> None:
+    net = PixelNetwork(e5_network, embedder="auto")
+    hits = net.search("which city is France's capital", k=1)
+    assert (hits[0].record.answer, hits[0].via) == ("Paris.", "semantic")
+    assert net.embedder is load_embedder("e5")
+    net.append("What is the boiling point of water?", "100 °C at sea level.")
+    assert net.records()[-1].answer == "100 °C at sea level."
+    # The new record's stored vector is e5's too, so the network stays one model's.
+    assert PixelNetwork(e5_network, embedder="none")._vector_names == [E5Embedder.name] * 4
+
+
+def test_a_new_network_gets_the_default(tmp_path: Path) -> None:
+    net = PixelNetwork(tmp_path / "new.png", embedder="auto")
+    net.append_many(FACTS)
+    assert isinstance(net.embedder, MiniLMEmbedder)
+    hits = PixelNetwork(net.path).search("green leaves turning light into sugar", k=1)
+    assert (hits[0].record.question, hits[0].via) == ("How do plants make food?", "semantic")
+
+
+def test_naming_another_model_re_embeds_in_memory_only(e5_network: Path) -> None:
+    before = e5_network.read_bytes()
+    net = PixelNetwork(e5_network, embedder="minilm")
+    hits = net.search("which city is France's capital", k=1)
+    assert (hits[0].record.answer, hits[0].via) == ("Paris.", "semantic")
+    assert isinstance(net.embedder, MiniLMEmbedder)
+    # The stored e5 vectors were compared with nothing from MiniLM, and the file is untouched.
+    assert net._vector_names == [MiniLMEmbedder.name] * 3
+    assert e5_network.read_bytes() == before
+    assert PixelNetwork(e5_network, embedder="auto").embedder is load_embedder(E5Embedder.name)
