@@ -23,12 +23,15 @@ from holomind.embed.base import RecentQueries
 MAX_TOKENS = 256  # sentence_bert_config.json's max_seq_length (special tokens included)
 # 256 word pieces never span more text (whitespace runs aside); tokenising more costs time.
 MAX_EMBED_CHARS = 8192
+PAD_TO = 8
 BATCH_TOKENS = 2048  # padded tokens per passage batch: bounds the (batch, heads, T, T) scores
 
 
 @dataclass(frozen=True)
 class _Layer:
-    qkv_w: np.ndarray  # (hidden, 3 * hidden): query, key and value projections side by side
+    """One encoder layer: weights in their stored (out, in) layout, biases as columns."""
+
+    qkv_w: np.ndarray  # (3 * hidden, hidden): query, key and value projections stacked
     qkv_b: np.ndarray
     attn_out_w: np.ndarray
     attn_out_b: np.ndarray
@@ -57,14 +60,14 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 def _layer_norm(x: np.ndarray, wb: tuple[np.ndarray, np.ndarray], eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(axis=-1, keepdims=True)
+    """LayerNorm over the hidden axis, which is axis 0 (activations are column-major)."""
+    centred = x - x.mean(axis=0, keepdims=True)
+    var = (centred * centred).mean(axis=0, keepdims=True)
     return centred / np.sqrt(var + eps) * wb[0] + wb[1]
 
 
 class _Bert:
-    """The tokenizer and encoder weights, rearranged once for row-major ``x @ W`` products."""
+    """The tokenizer and the encoder weights of a BERT sentence model."""
 
     def __init__(self, model_dir: Path) -> None:
         from safetensors.numpy import load_file
@@ -82,38 +85,34 @@ class _Bert:
         self.eps = float(cfg["layer_norm_eps"])
         w = load_file(str(model_dir / "model.safetensors"))
 
-        def t(key: str) -> np.ndarray:
-            return np.ascontiguousarray(w[key].T, dtype=np.float32)
+        def col(key: str) -> np.ndarray:
+            return np.ascontiguousarray(w[key].reshape(-1, 1), dtype=np.float32)
 
         self.word = w["embeddings.word_embeddings.weight"]
         self.position = w["embeddings.position_embeddings.weight"]
         # Single-segment input: every token has type 0.
         self.type0 = w["embeddings.token_type_embeddings.weight"][0]
-        self.ln_embed = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.ln_embed = (col("embeddings.LayerNorm.weight"), col("embeddings.LayerNorm.bias"))
         self.layers = []
         for i in range(int(cfg["num_hidden_layers"])):
             p = f"encoder.layer.{i}."
             att = p + "attention.self."
+            qkv = [att + "query.", att + "key.", att + "value."]
             self.layers.append(
                 _Layer(
-                    qkv_w=np.concatenate(
-                        [t(att + "query.weight"), t(att + "key.weight"), t(att + "value.weight")],
-                        axis=1,
-                    ),
-                    qkv_b=np.concatenate(
-                        [w[att + "query.bias"], w[att + "key.bias"], w[att + "value.bias"]]
-                    ),
-                    attn_out_w=t(p + "attention.output.dense.weight"),
-                    attn_out_b=w[p + "attention.output.dense.bias"],
+                    qkv_w=np.concatenate([w[k + "weight"] for k in qkv]),
+                    qkv_b=np.concatenate([col(k + "bias") for k in qkv]),
+                    attn_out_w=w[p + "attention.output.dense.weight"],
+                    attn_out_b=col(p + "attention.output.dense.bias"),
                     ln1=(
-                        w[p + "attention.output.LayerNorm.weight"],
-                        w[p + "attention.output.LayerNorm.bias"],
+                        col(p + "attention.output.LayerNorm.weight"),
+                        col(p + "attention.output.LayerNorm.bias"),
                     ),
-                    ffn_in_w=t(p + "intermediate.dense.weight"),
-                    ffn_in_b=w[p + "intermediate.dense.bias"],
-                    ffn_out_w=t(p + "output.dense.weight"),
-                    ffn_out_b=w[p + "output.dense.bias"],
-                    ln2=(w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+                    ffn_in_w=w[p + "intermediate.dense.weight"],
+                    ffn_in_b=col(p + "intermediate.dense.bias"),
+                    ffn_out_w=w[p + "output.dense.weight"],
+                    ffn_out_b=col(p + "output.dense.bias"),
+                    ln2=(col(p + "output.LayerNorm.weight"), col(p + "output.LayerNorm.bias")),
                 )
             )
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
@@ -124,24 +123,29 @@ class _Bert:
     def encode(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Mean-pooled, L2-normalised sentence vectors for padded ``ids`` (batch, T)."""
         b, n = ids.shape
-        h, d = self.heads, self.hidden // self.heads
-        x = self.word[ids] + self.position[:n] + self.type0
+        dim, h = self.hidden, self.heads
+        d = dim // h
+        # Activations are (hidden, tokens): OpenBLAS runs W @ x with W in its stored
+        # (out, in) layout 1.5-2x faster than x @ W.T when there are only a few dozen tokens.
+        x = np.ascontiguousarray(
+            (self.word[ids] + self.position[:n] + self.type0).reshape(-1, dim).T
+        )
         x = _layer_norm(x, self.ln_embed, self.eps)
         # Padded keys get a large negative score so softmax gives them no weight.
         bias = np.where(mask, 0.0, -1e9).astype(np.float32)[:, None, None, :]
         scale = np.float32(1 / math.sqrt(d))
         for L in self.layers:
-            qkv = (x @ L.qkv_w + L.qkv_b).reshape(b, n, 3, h, d).transpose(2, 0, 3, 1, 4)
+            qkv = (L.qkv_w @ x + L.qkv_b).reshape(3, h, d, b, n).transpose(0, 3, 1, 4, 2)
             scores = (qkv[0] * scale) @ qkv[1].transpose(0, 1, 3, 2) + bias
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
-            ctx = (scores @ qkv[2]).transpose(0, 2, 1, 3).reshape(b, n, self.hidden)
-            x = _layer_norm(x + ctx @ L.attn_out_w + L.attn_out_b, L.ln1, self.eps)
-            ffn = _gelu(x @ L.ffn_in_w + L.ffn_in_b) @ L.ffn_out_w + L.ffn_out_b
+            ctx = (scores @ qkv[2]).transpose(1, 3, 0, 2).reshape(dim, b * n)
+            x = _layer_norm(x + L.attn_out_w @ ctx + L.attn_out_b, L.ln1, self.eps)
+            ffn = L.ffn_out_w @ _gelu(L.ffn_in_w @ x + L.ffn_in_b) + L.ffn_out_b
             x = _layer_norm(x + ffn, L.ln2, self.eps)
-        m = mask[:, :, None].astype(np.float32)
-        pooled = (x * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+        m = mask.astype(np.float32)
+        pooled = (x.reshape(dim, b, n) * m).sum(axis=2).T / np.maximum(m.sum(axis=1)[:, None], 1e-9)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return (pooled / norms).astype(np.float32)
 
@@ -172,6 +176,18 @@ def _shared_model() -> _Bert:
         return _model
 
 
+def _padded(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded to a common width that is a multiple of 8, and their mask."""
+    # OpenBLAS's kernels take tokens 8 at a time: 16 tokens cost less than 15.
+    width = -(-max(len(r) for r in rows) // PAD_TO) * PAD_TO
+    ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
+    mask = np.zeros((len(rows), width), dtype=bool)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = r
+        mask[i, : len(r)] = True
+    return ids, mask
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 in numpy: 384-d, English-first, about 4x faster per query than e5."""
 
@@ -183,8 +199,7 @@ class MiniLMEmbedder:
         self._recent = RecentQueries()
 
     def _embed_one(self, text: str) -> np.ndarray:
-        ids = np.asarray([self._model.tokenizer.encode(text).ids], dtype=np.int64)
-        return self._model.encode(ids, np.ones(ids.shape, dtype=bool))[0]
+        return self._model.encode(*_padded([self._model.tokenizer.encode(text).ids]))[0]
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a search query (no padding); recent queries are remembered."""
@@ -207,12 +222,7 @@ class MiniLMEmbedder:
             while stop < len(order) and (stop - start + 1) * lengths[order[stop]] <= BATCH_TOKENS:
                 stop += 1
             batch = order[start:stop]
-            width = lengths[batch[-1]]
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=bool)
-            for row, i in enumerate(batch):
-                ids[row, : lengths[i]] = encodings[i].ids
-                mask[row, : lengths[i]] = True
+            ids, mask = _padded([encodings[i].ids for i in batch])
             out[batch] = self._model.encode(ids, mask)
             start = stop
         return out
