@@ -9,6 +9,7 @@ prompt runs ours, raw, raw, ours so load drift cancels). A correct answer is one
 that contains the fact's key word (e.g. "quelltown").
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/learning_loop.py [--facts 20] [--json out.json]
+        [--embedder auto|minilm|e5]
 
 Goals: >= 80% correct with memory, <= 10% without; retrieval <= 5% of a turn;
 generation >= 0.95x raw llama-cpp-python tokens/s.
@@ -53,6 +54,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads")
     parser.add_argument("--max-tokens", type=int, default=48, help="answer length cap")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument(
+        "--embedder", default="auto", help="memory's embedder: auto, minilm or e5 (to compare)"
+    )
     args = parser.parse_args()
     facts = FACTS[: args.facts]
     console = Console()
@@ -68,7 +72,12 @@ def main() -> None:
         verbose=False,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        options = {"max_tokens": args.max_tokens, "temperature": 0.0, "learn": False}
+        options = {
+            "max_tokens": args.max_tokens,
+            "temperature": 0.0,
+            "learn": False,
+            "embedder": args.embedder,
+        }
         empty = PixelBridge(Path(tmp) / "empty.png", backend, **options)
         taught = PixelBridge(Path(tmp) / "taught.png", backend, **options)
         for question, answer, _, _ in facts:
@@ -122,6 +131,7 @@ def main() -> None:
         "facts": n,
         "threads": args.threads,
         "model": backend.model,
+        "embedder": getattr(taught.network.embedder, "name", "none"),
         "accuracy_with_memory": with_memory / n,
         "accuracy_without_memory": without / n,
         # A turn as a user meets it: the first ask (the repeat finds its prompt cached).
@@ -134,7 +144,8 @@ def main() -> None:
         "turns": rows,
     }
     table = Table(
-        title=f"Learning loop: {n} invented facts, {backend.model}, {args.threads} thread"
+        title=f"Learning loop: {n} invented facts, {backend.model}, {args.threads} thread, "
+        f"memory embedded by {results['embedder']}"
     )
     table.add_column("measure")
     table.add_column("value", justify="right")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from holomind.embed import E5Embedder, MiniLMEmbedder, load_embedder
@@ -52,3 +53,18 @@ def test_naming_another_model_re_embeds_in_memory_only(e5_network: Path) -> None
     assert net._vector_names == [MiniLMEmbedder.name] * 3
     assert e5_network.read_bytes() == before
     assert PixelNetwork(e5_network, embedder="auto").embedder is load_embedder(E5Embedder.name)
+
+
+def test_import_re_embeds_another_models_vectors(e5_network: Path, tmp_path: Path) -> None:
+    fresh = PixelNetwork(tmp_path / "fresh.png", embedder="minilm")
+    assert len(fresh.import_from(e5_network)) == 3
+    reread = PixelNetwork(fresh.path, embedder="none")
+    assert reread._vector_names == [MiniLMEmbedder.name] * 3
+    # The same model's vectors are copied as they are.
+    same = PixelNetwork(tmp_path / "same.png", embedder="e5")
+    same.import_from(e5_network)
+    source = PixelNetwork(e5_network, embedder="none")
+    copied = PixelNetwork(same.path, embedder="none")
+    assert copied._vector_names == [E5Embedder.name] * 3
+    assert copied._vectors[:3].shape == (3, 384)
+    assert np.array_equal(copied._vectors[:3], source._vectors[:3])

@@ -1046,6 +1046,7 @@ class PixelNetwork:
         with self._lock:
             self._refresh()
             have = set(self._hashes)
+        emb = self.embedder
         drafts: list[_Draft] = []
         id_map: dict[int, int] = {}
         next_id = (self._records[-1].id + 1) if self._records else 1
@@ -1059,9 +1060,11 @@ class PixelNetwork:
             if rec.supersedes is not None and rec.supersedes in id_map:
                 d.supersedes = id_map[rec.supersedes]
             i = source._index[rec.id]
-            if source._vector_names[i] is not None:
+            name = source._vector_names[i]
+            # Another model's vector is not comparable with ours: `_embed` makes a fresh one.
+            if name is not None and (emb is None or name == emb.name):
                 d.vector = source._vectors[i].copy()
-                d.embedder = source._vector_names[i]
+                d.embedder = name
             id_map[rec.id] = next_id + len(drafts)
             drafts.append(d)
         self._embed(drafts)
