@@ -86,15 +86,15 @@ def test_cartridge_file_size_and_meta(tmp_path: Path) -> None:
     folder = tmp_path / "lib" / "domain_001" / "cart_0000"
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["stem_hash"] == model.library.stem_hash
-    assert meta["rank"] == 4 and meta["targets"] == ["attn.c_attn", "attn.c_proj"]
+    assert meta["rank"] == 4 and meta["targets"] == ["mlp.c_proj"]
     assert (meta["id"], meta["name"], meta["frozen"]) == (1, "b", False)
     assert sorted(p.name for p in folder.iterdir()) == ["meta.json", "weights.safetensors"]
 
 
 def test_seed_default_cartridge_is_about_100_kb() -> None:
     cart = Cartridge(CartridgeConfig(), StemConfig())
-    # rank 16 on c_attn and c_proj of the top block + a rank-16 head + bias + signature
-    assert cart.num_bytes() == 4 * (16 * (256 + 768) + 16 * (256 + 256) + 16 * 512 + 512)
+    # rank 16 on the top block's mlp.c_proj (1024 -> 256) + a rank-16 head + bias + signature
+    assert cart.num_bytes() == 4 * (16 * (1024 + 256) + 16 * (256 + 256) + 256 + 256)
 
 
 def test_damaged_weights_are_refused(tmp_path: Path) -> None:
