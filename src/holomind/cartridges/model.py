@@ -139,6 +139,12 @@ class CartridgeModel(nn.Module):
         starts from the nearest existing one (knowledge building). Returns (id, spawned).
         """
         lib = self.library
+        if lib.large:
+            raise InvalidInputError(
+                f"{lib.root} is too large for domain detection (spawning stops at "
+                f"{lib.router.config.exact_limit} cartridges)",
+                hint="train new domains into a new library",
+            )
         e = embedding.detach().float().cpu().numpy()
         sims = lib.signatures @ e if len(lib) else np.zeros(0, dtype=np.float32)  # (N,)
         names = lib.domain_names
