@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from holomind.embed import E5Embedder, MiniLMEmbedder, load_embedder
-from holomind.memory import PixelNetwork
+from holomind.memory import NetworkOrchestrator, PixelNetwork
 
 FACTS = [
     ("What is the capital of France?", "Paris."),
@@ -68,3 +68,17 @@ def test_import_re_embeds_another_models_vectors(e5_network: Path, tmp_path: Pat
     assert copied._vector_names == [E5Embedder.name] * 3
     assert copied._vectors[:3].shape == (3, 384)
     assert np.array_equal(copied._vectors[:3], source._vectors[:3])
+
+
+def test_orchestrator_routes_with_one_model_for_all_networks(
+    e5_network: Path, tmp_path: Path
+) -> None:
+    cooking = PixelNetwork(tmp_path / "cooking.png", embedder="minilm")
+    cooking.append_many([("How long to boil an egg?", "Nine minutes for hard-boiled.")])
+    orch = NetworkOrchestrator([e5_network, cooking.path])
+    # Most stored vectors are e5's, so both networks search with e5 and scores compare.
+    assert [net.embedder for net in orch.networks] == [load_embedder("e5")] * 2
+    assert orch.networks[1].stored_models() == {MiniLMEmbedder.name: 1}
+    routes = orch.route("boiling eggs", top=2)
+    assert routes[0].network.path == cooking.path
+    assert orch.route("capital city of France", top=1)[0].network.path == e5_network

@@ -276,10 +276,20 @@ class PixelNetwork:
             self._embedder_loaded = True
         return self._embedder
 
+    @embedder.setter
+    def embedder(self, emb: Embedder | None) -> None:
+        """Search and append with ``emb`` from now on (None: keywords only)."""
+        with self._lock:
+            self._embedder, self._embedder_loaded = emb, True
+
+    def stored_models(self) -> Counter[str]:
+        """How many stored vectors each model made."""
+        with self._lock:
+            return Counter(n for n in self._vector_names if n is not None)
+
     def _stored_embedder(self) -> str | None:
         """The model that made most of the stored vectors, or None when there are none."""
-        with self._lock:
-            names = Counter(n for n in self._vector_names if n is not None)
+        names = self.stored_models()
         return names.most_common(1)[0][0] if names else None
 
     @contextlib.contextmanager

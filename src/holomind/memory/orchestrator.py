@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from holomind.embed import Embedder
+from holomind.embed import Embedder, load_embedder
 from holomind.errors import InvalidInputError
 from holomind.memory.network import Hit, PixelNetwork
 
@@ -33,6 +34,16 @@ class NetworkOrchestrator:
         self.networks = [
             p if isinstance(p, PixelNetwork) else PixelNetwork(p, embedder=embedder) for p in paths
         ]
+        if embedder == "auto":
+            # Routing compares scores across networks, so the ones opened here share one
+            # model: the one that made most of their stored vectors (others are re-embedded
+            # on demand). Each on its own would keep its own model's incomparable scale.
+            opened = [n for n, p in zip(self.networks, paths, strict=True) if n is not p]
+            votes = sum((n.stored_models() for n in opened), Counter())
+            prefer = votes.most_common(1)[0][0] if votes else None
+            shared = load_embedder("auto", prefer=prefer)
+            for net in opened:
+                net.embedder = shared
 
     def route(self, query: str, top: int = 2) -> list[Route]:
         """The ``top`` networks whose content best matches ``query``, best first.
