@@ -24,7 +24,9 @@ app = typer.Typer(
 NET = typer.Argument(..., help="The pixel network PNG.", show_default=False)
 JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 EMBEDDER = typer.Option(
-    "auto", "--embedder", help="auto (bundled e5, keyword fallback), e5, or none (keywords only)."
+    "auto",
+    "--embedder",
+    help="auto (MiniLM, else e5, else keywords), minilm, e5, or none (keywords only).",
 )
 
 
