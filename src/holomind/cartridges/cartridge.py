@@ -20,9 +20,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from holomind.cartridges.files import atomic_write_bytes, atomic_write_text
 from holomind.cartridges.stem import Adapters, StemConfig
 from holomind.errors import CorruptFileError, MissingFileError, StemMismatchError
+from holomind.files import atomic_write_bytes, atomic_write_text
 
 WEIGHTS = "weights.safetensors"
 META = "meta.json"

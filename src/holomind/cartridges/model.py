@@ -20,11 +20,11 @@ import torch.nn.functional as F
 
 from holomind.cartridges.binding import WorkspaceConfig, WorkspaceLayer
 from holomind.cartridges.cartridge import Cartridge, stack_adapters, stack_heads
-from holomind.cartridges.files import atomic_write_bytes
 from holomind.cartridges.library import Library
 from holomind.cartridges.router import Route
 from holomind.cartridges.stem import ByteTokenizer
 from holomind.errors import CorruptFileError, InvalidInputError
+from holomind.files import atomic_write_bytes
 
 WORKSPACE_WEIGHTS = "workspace.safetensors"
 

@@ -18,8 +18,8 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
-from holomind.cartridges.files import atomic_write_text, fsync_replace
 from holomind.errors import CorruptFileError, MissingFileError
+from holomind.files import atomic_write_bytes, atomic_write_text
 
 STEM_WEIGHTS = "stem.safetensors"
 STEM_CONFIG = "config.json"
@@ -206,14 +206,13 @@ class Stem(nn.Module):
 
     def save(self, directory: Path) -> str:
         """Write weights, config and tokenizer atomically; returns the content hash."""
-        from safetensors.torch import save_file
+        from safetensors.torch import save
 
         directory.mkdir(parents=True, exist_ok=True)
         digest = self.content_hash()
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        tmp = directory / f".{STEM_WEIGHTS}.tmp"
-        save_file(tensors, str(tmp), metadata={"content_hash": digest})
-        fsync_replace(tmp, directory / STEM_WEIGHTS)
+        blob = save(tensors, metadata={"content_hash": digest})
+        atomic_write_bytes(directory / STEM_WEIGHTS, blob)
         atomic_write_text(
             directory / STEM_CONFIG, json.dumps({**asdict(self.config), "hash": digest}, indent=2)
         )
