@@ -53,6 +53,11 @@ def root(
 ) -> None:
     """HoloMind: a local, brain-inspired learning system."""
     ctx.obj = Settings.load(home=home, debug=debug or None)
+    # BLAS and OpenMP read these once, when numpy or an engine first loads (after
+    # this point: commands import them lazily). Oversubscribing a small machine's
+    # cores makes small matrix products many times slower, so default to HOLOMIND_THREADS.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(ctx.obj.threads))
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit()
