@@ -310,7 +310,8 @@ def test_persist_and_load_restore_values_versions_and_expirations(tmp_path):
     with GlobalWorkspace(persist_to=path) as ws:
         ws.write("a", 1)
         ws.write("a", [1, "two", {"three": 3.0}])
-        ws.write("soon", "x", expiration=0.5)
+        soon_expires = time.time() + 3.0
+        ws.write("soon", "x", expiration=3.0)
         ws.write("gone", "y", expiration=0.01)
         time.sleep(0.05)
         ws.persist()
@@ -321,7 +322,7 @@ def test_persist_and_load_restore_values_versions_and_expirations(tmp_path):
         assert loaded.read("gone") is None
         assert loaded.version("gone") == 1
         assert loaded.persist_to == path
-        time.sleep(0.6)
+        time.sleep(max(0.0, soon_expires - time.time()) + 0.05)
         assert loaded.read("soon") is None
 
 
