@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from holomind.cartridges.router import (
     ExactIndex,
+    FileVector,
     HierarchicalIndex,
     Router,
     RouterConfig,
     build_hierarchical_index,
     top_m,
 )
+from holomind.errors import CorruptFileError
 
 
 def clustered(n_domains: int, per: int, dim: int, rng: np.random.Generator):
@@ -66,3 +69,37 @@ def test_route_picks_nearest_signatures() -> None:
     route = router.route(torch.tensor([[0.9, 0.1, 0.0, 0.0], [0.0, 0.0, 0.2, 0.8]]))
     assert route.ids.tolist() == [[0, 1], [3, 2]]
     assert route.runners_up  # the next-best ids are offered for prefetching
+
+
+def test_file_vector_reads_and_writes_elements_in_place(tmp_path: Path) -> None:
+    values = np.arange(10, dtype=np.float32) / 4
+    values.tofile(tmp_path / "v.f32")
+    vec = FileVector(tmp_path / "v.f32", np.float32, 10, writable=True)
+    assert len(vec) == 10
+    assert float(vec[3]) == 0.75
+    assert vec[np.array([[9, 0], [2, 2]])].tolist() == [[2.25, 0.0], [0.5, 0.5]]
+    vec[np.array([1, 4])] = [7.0, 8.0]
+    vec[5] = 9.0
+    vec.close()
+    expected = values.copy()
+    expected[[1, 4, 5]] = [7.0, 8.0, 9.0]
+    assert np.fromfile(tmp_path / "v.f32", np.float32).tolist() == expected.tolist()
+    with pytest.raises(IndexError):
+        FileVector(tmp_path / "v.f32", np.float32, 10)[10]
+
+
+def test_file_vector_refuses_a_file_of_the_wrong_size(tmp_path: Path) -> None:
+    np.zeros(9, dtype=np.int32).tofile(tmp_path / "d.i32")
+    with pytest.raises(CorruptFileError, match="holds 36 bytes, expected 40"):
+        FileVector(tmp_path / "d.i32", np.int32, 10)
+
+
+def test_hebbian_update_writes_through_a_file_vector(tmp_path: Path) -> None:
+    np.ones(3, dtype=np.float32).tofile(tmp_path / "s.f32")
+    strengths = FileVector(tmp_path / "s.f32", np.float32, 3, writable=True)
+    router = Router(RouterConfig(active_k=3), ExactIndex(np.eye(3, dtype=np.float32)), strengths)
+    router.hebbian_update([0, 1, 2], [1.0, 2.0, 3.0])
+    on_disk = np.fromfile(tmp_path / "s.f32", np.float32)
+    assert on_disk[0] > 1.0 > on_disk[2]
+    assert router.route(torch.tensor([[1.0, 0.0, 0.0]])).ids[0, 0].item() == 0
+    strengths.close()

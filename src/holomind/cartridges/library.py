@@ -41,6 +41,7 @@ from holomind.cartridges.cartridge import (
 from holomind.cartridges.files import atomic_write_bytes, atomic_write_text
 from holomind.cartridges.router import (
     ExactIndex,
+    FileVector,
     HierarchicalIndex,
     Router,
     RouterConfig,
@@ -152,11 +153,14 @@ class Library:
     def _load_index(self) -> None:
         n, dim, idx = self.registry["count"], self.registry["dim"], self.root / "index"
         self.large = n > RouterConfig().exact_limit
-        if self.large:  # never read whole: memmaps touch only the rows used
+        if self.large:
+            # Never mapped: a mapped page a lookup touches stays resident (and the kernel
+            # maps ~16 neighbours with it), so serving's memory grew with the library's
+            # size (+10 MB at 10^6). Reads and writes by pread/pwrite leave nothing behind.
             self.signatures = np.memmap(idx / "signatures.f32", np.float32, "r+", shape=(n, dim))
-            self.domains = np.memmap(idx / "domains.i32", np.int32, "r", shape=(n,))
-            self.locals = np.memmap(idx / "locals.i32", np.int32, "r", shape=(n,))
-            self.strengths = np.memmap(idx / "strengths.f32", np.float32, "r+", shape=(n,))
+            self.domains = FileVector(idx / "domains.i32", np.int32, n)
+            self.locals = FileVector(idx / "locals.i32", np.int32, n)
+            self.strengths = FileVector(idx / "strengths.f32", np.float32, n, writable=True)
             return
         try:
             self.signatures = _read(idx / "signatures.f32", np.float32, n * dim).reshape(n, dim)
@@ -173,7 +177,7 @@ class Library:
             hier = self.root / "index" / "hier"
             meta = hier / "hier.json"
             if not meta.is_file() or json.loads(meta.read_text())["count"] != len(self):
-                build_hierarchical_index(hier, self.signatures, np.asarray(self.domains))
+                build_hierarchical_index(hier, self.signatures, self.domains.read_all())
             index: ExactIndex | HierarchicalIndex = HierarchicalIndex(hier, config.probe_domains)
         else:
             index = ExactIndex(self.signatures)
@@ -338,7 +342,6 @@ class Library:
         idx = self.root / "index"
         if self.large:
             self.signatures.flush()
-            self.strengths.flush()
         else:
             atomic_write_bytes(idx / "signatures.f32", self.signatures.astype(np.float32).tobytes())
             atomic_write_bytes(idx / "domains.i32", self.domains.astype(np.int32).tobytes())
@@ -354,6 +357,9 @@ class Library:
         self._pool.shutdown(wait=True)
         if isinstance(self.router.index, HierarchicalIndex):
             self.router.index.close()
+        for vector in (self.domains, self.locals, self.strengths):
+            if isinstance(vector, FileVector):
+                vector.close()
 
     def meta(self, cart_id: int) -> dict:
         """One cartridge's meta.json, plus its id, folder, size and Hebbian strength."""

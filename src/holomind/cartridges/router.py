@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from holomind.errors import CorruptFileError
+
 
 @dataclass
 class RouterConfig:
@@ -103,6 +105,62 @@ class HierarchicalIndex:
         return out_s, out_i
 
 
+class FileVector:
+    """A 1-D array in a file, read and written element by element with pread/pwrite.
+
+    Unlike a memmap, it keeps nothing resident: large libraries' per-cartridge
+    index arrays (4 MB each at 10^6 cartridges) cost memory only for the
+    elements a batch asks for.
+    """
+
+    def __init__(self, path: Path, dtype: type, count: int, *, writable: bool = False) -> None:
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.count = count
+        size = path.stat().st_size if path.is_file() else -1
+        if size != count * self.dtype.itemsize:
+            raise CorruptFileError(
+                f"{path} holds {max(size, 0)} bytes, expected {count * self.dtype.itemsize}",
+                hint="restore the library's index from a backup",
+            )
+        self._fd = os.open(path, os.O_RDWR if writable else os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _offsets(self, index: object) -> np.ndarray:
+        ids = np.asarray(index, dtype=np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.count):
+            raise IndexError(f"index out of range for {self.path.name} of {self.count}")
+        return ids * self.dtype.itemsize
+
+    def __getitem__(self, index: int | np.ndarray) -> np.ndarray:
+        """Element(s) at integer index or array of indices (a numpy scalar or array)."""
+        offsets = self._offsets(index)
+        out = np.empty(offsets.shape, dtype=self.dtype)
+        flat, size = out.reshape(-1), self.dtype.itemsize
+        for j, offset in enumerate(offsets.reshape(-1).tolist()):
+            flat[j : j + 1] = np.frombuffer(os.pread(self._fd, size, offset), self.dtype)
+        return out[()] if out.ndim == 0 else out
+
+    def __setitem__(self, index: int | np.ndarray, values: object) -> None:
+        """Write element(s) at integer index or array of indices."""
+        offsets = self._offsets(index).reshape(-1)
+        data = np.broadcast_to(np.asarray(values, dtype=self.dtype), offsets.shape)
+        for offset, value in zip(offsets.tolist(), data, strict=True):
+            os.pwrite(self._fd, value.tobytes(), offset)
+
+    def read_all(self) -> np.ndarray:
+        """The whole array in memory (for one-off rebuilds, never while serving)."""
+        return np.fromfile(self.path, dtype=self.dtype, count=self.count)
+
+    def close(self) -> None:
+        """Release the file handle; idempotent."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
 def build_hierarchical_index(
     directory: Path, signatures: np.ndarray, domains: np.ndarray, chunk: int = 65536
 ) -> None:
@@ -144,22 +202,22 @@ class Router:
         self,
         config: RouterConfig,
         index: ExactIndex | HierarchicalIndex,
-        strengths: np.ndarray,
+        strengths: np.ndarray | FileVector,
     ) -> None:
         self.config = config
         self.index = index
         self.strengths = strengths
 
     @property
-    def strengths(self) -> np.ndarray:
-        """Hebbian strength per cartridge (N,), around 1.0; a memmap for large libraries."""
+    def strengths(self) -> np.ndarray | FileVector:
+        """Hebbian strength per cartridge (N,), around 1.0; read from disk for large libraries."""
         return self._strengths
 
     @strengths.setter
-    def strengths(self, values: np.ndarray) -> None:
+    def strengths(self, values: np.ndarray | FileVector) -> None:
         self._strengths = values
         # a plain view of the same memory: indexing a memmap object costs ~0.1 ms per call
-        self._view = values.view(np.ndarray)
+        self._view = values.view(np.ndarray) if isinstance(values, np.ndarray) else values
 
     def route(self, embeddings: torch.Tensor) -> Route:
         """Pick the top ``active_k`` cartridges for each context embedding (B, C)."""
