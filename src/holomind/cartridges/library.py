@@ -342,6 +342,7 @@ class Library:
         idx = self.root / "index"
         if self.large:
             self.signatures.flush()
+            self.strengths.flush()
         else:
             atomic_write_bytes(idx / "signatures.f32", self.signatures.astype(np.float32).tobytes())
             atomic_write_bytes(idx / "domains.i32", self.domains.astype(np.int32).tobytes())

@@ -154,6 +154,10 @@ class FileVector:
         """The whole array in memory (for one-off rebuilds, never while serving)."""
         return np.fromfile(self.path, dtype=self.dtype, count=self.count)
 
+    def flush(self) -> None:
+        """Make the writes so far durable (fsync)."""
+        os.fsync(self._fd)
+
     def close(self) -> None:
         """Release the file handle; idempotent."""
         if self._fd >= 0:
