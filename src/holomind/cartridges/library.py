@@ -38,7 +38,6 @@ from holomind.cartridges.cartridge import (
     CartridgeConfig,
     CartridgeState,
 )
-from holomind.cartridges.files import atomic_write_bytes, atomic_write_text
 from holomind.cartridges.router import (
     ExactIndex,
     FileVector,
@@ -49,6 +48,7 @@ from holomind.cartridges.router import (
 )
 from holomind.cartridges.stem import Stem
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
+from holomind.files import atomic_write_bytes, atomic_write_text
 
 REGISTRY = "registry.json"
 FORMAT = 1
