@@ -77,6 +77,11 @@ class Subscription:
         """Notifications waiting to be delivered."""
         return len(self._queue)
 
+    def _cancel(self) -> None:
+        # Called under the workspace lock; a drainer still running sees `active` and stops.
+        self.active = False
+        self._queue.clear()
+
 
 @dataclass(slots=True)
 class _Waiter:
@@ -252,8 +257,7 @@ class GlobalWorkspace:
         with self._lock:
             subs = self._subs.get(key, [])
             for sub in [s for s in subs if s.callback == callback]:
-                sub.active = False
-                sub._queue.clear()
+                sub._cancel()
                 subs.remove(sub)
             if not subs:
                 self._subs.pop(key, None)
@@ -272,15 +276,14 @@ class GlobalWorkspace:
         """Stop calling an observer added with `observe`."""
         with self._lock:
             for sub in [s for s in self._observers if s.callback == callback]:
-                sub.active = False
-                sub._queue.clear()
+                sub._cancel()
                 self._observers.remove(sub)
             self._relisten()
 
     def subscriptions(self) -> list[Subscription]:
         """Every active subscription and observer, with its counters."""
         with self._lock:
-            return [s for subs in self._subs.values() for s in subs] + list(self._observers)
+            return list(self._all_subs())
 
     def stats(self) -> dict[str, int]:
         """Totals over the active subscriptions: delivered, errors, dropped, backlog."""
@@ -381,7 +384,7 @@ class GlobalWorkspace:
             self._wake.notify_all()
             self._idle.notify_all()
             for sub in self._all_subs():
-                sub.active = False
+                sub._cancel()
             threads = [*self._workers, *filter(None, [self._housekeeper])]
         if self.persist_to is not None:
             self.persist()
