@@ -13,7 +13,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from holomind.errors import ContextOverflowError, ServerUnavailableError
+from holomind.errors import BackendTimeoutError, ContextOverflowError, ServerUnavailableError
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
 
@@ -213,4 +213,12 @@ def unavailable_error(url: str) -> ServerUnavailableError:
         f"no server at {url}",
         hint="start LM Studio's server (or llama.cpp, vLLM, Ollama) there, "
         "or use the embedded model (--backend embedded)",
+    )
+
+
+def timeout_error(where: str, seconds: float) -> BackendTimeoutError:
+    """The one error for a server (`where`, e.g. "Ollama at URL") that did not answer in time."""
+    return BackendTimeoutError(
+        f"{where} did not answer within {seconds:g} s",
+        hint="the model may still be loading: retry, or raise --timeout",
     )

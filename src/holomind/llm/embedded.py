@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from holomind.errors import CorruptFileError, ModelNotFoundError
-from holomind.llm.base import Backend, Message, Reply, overflow_error
+from holomind.llm.base import Backend, Message, Reply, is_overflow, overflow_error
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -190,7 +190,7 @@ class EmbeddedBackend(Backend):
         )
 
     def _translate(self, exc: ValueError) -> Exception:
-        if "context window" in str(exc):
+        if is_overflow(str(exc)):
             return overflow_error(str(exc))
         return exc
 

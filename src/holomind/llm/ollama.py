@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from holomind.errors import BackendError, BackendTimeoutError, ModelNotFoundError
+from holomind.errors import BackendError, ModelNotFoundError
 from holomind.llm.base import (
     DEFAULT_URLS,
     Backend,
@@ -23,6 +23,7 @@ from holomind.llm.base import (
     error_text,
     is_overflow,
     overflow_error,
+    timeout_error,
     unavailable_error,
 )
 
@@ -162,7 +163,7 @@ class OllamaBackend(Backend):
                     if event.get("done"):
                         final = event
         except httpx.TimeoutException:
-            raise self._timeout() from None
+            raise timeout_error(f"Ollama at {self.url}", self.timeout) from None
         except httpx.TransportError:
             raise unavailable_error(self.url) from None
         return self._finish(final, "".join(pieces), messages, max_tokens)
@@ -188,18 +189,12 @@ class OllamaBackend(Backend):
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
-            raise self._timeout() from None
+            raise timeout_error(f"Ollama at {self.url}", self.timeout) from None
         except httpx.TransportError:
             raise unavailable_error(self.url) from None
         if response.status_code >= 400:
             raise self._status_error(response)
         return response
-
-    def _timeout(self) -> BackendTimeoutError:
-        return BackendTimeoutError(
-            f"Ollama at {self.url} did not answer within {self.timeout:g} s",
-            hint="the model may still be loading: retry, or raise --timeout",
-        )
 
     def _status_error(self, response: httpx.Response) -> Exception:
         try:

@@ -11,12 +11,7 @@ from typing import Any
 
 import openai
 
-from holomind.errors import (
-    BackendError,
-    BackendTimeoutError,
-    ModelNotFoundError,
-    ServerUnavailableError,
-)
+from holomind.errors import BackendError, ModelNotFoundError, ServerUnavailableError
 from holomind.llm.base import (
     DEFAULT_URLS,
     Backend,
@@ -25,6 +20,7 @@ from holomind.llm.base import (
     error_text,
     is_overflow,
     overflow_error,
+    timeout_error,
     unavailable_error,
 )
 
@@ -174,10 +170,7 @@ class OpenAIBackend(Backend):
     def _translate(self, exc: openai.OpenAIError) -> Exception:
         """Turn an SDK error into the typed error that names the fix."""
         if isinstance(exc, openai.APITimeoutError):
-            return BackendTimeoutError(
-                f"the server at {self.url} did not answer within {self.timeout:g} s",
-                hint="the model may still be loading: retry, or raise --timeout",
-            )
+            return timeout_error(f"the server at {self.url}", self.timeout)
         if isinstance(exc, openai.APIConnectionError):
             return unavailable_error(self.url)
         if isinstance(exc, openai.APIStatusError):
