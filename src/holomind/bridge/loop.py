@@ -133,25 +133,24 @@ class PixelBridge:
             max_tokens=self.max_tokens,
             temperature=self.temperature,
         )
-        pieces: list[str] = []
         for piece in stream:
-            pieces.append(piece)
             if on_text is not None:
                 on_text(piece)
         answered = time.perf_counter()
-        answer = "".join(pieces).strip()
+        reply = stream.reply
+        assert reply is not None  # a drained stream always holds its reply
+        answer = reply.text.strip()
         rows_before = self.rows
         record = None
         if (self.learn if learn is None else learn) and answer:
-            model = stream.reply.model if stream.reply else self.backend.model
-            record = self.append_interaction(question, answer, model=model)
+            record = self.append_interaction(question, answer, model=reply.model)
         turn = Turn(
             question=question,
             answer=answer,
             memories=prompt.memories,
             retrieval_s=recalled - started,
             generation_s=answered - recalled,
-            completion_tokens=stream.reply.completion_tokens if stream.reply else None,
+            completion_tokens=reply.completion_tokens,
             rows_before=rows_before,
             rows_after=self.rows if record else rows_before,
             record=record,
