@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from holomind.cli.common import console, err_console, print_json
-from holomind.errors import InvalidInputError, MissingFileError
+from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 
 app = typer.Typer(
     help="The pixel network (hippocampus): a Q&A memory kept in a readable PNG.",
@@ -156,7 +156,7 @@ def context(
     """Print the memory text a prompt for QUERY would get (relevant + recent records)."""
     from holomind.memory import NetworkOrchestrator, PixelNetwork
 
-    for path in (net, *also):
+    for path in also:  # `_network` checks NET; a missing --also would pass as empty
         if not path.exists():
             raise MissingFileError(f"{path} does not exist")
     with _network(net, embedder=embedder) as pn:
@@ -234,8 +234,6 @@ def import_(
     as_json: bool = JSON,
 ) -> None:
     """Merge another network's records into this one, skipping ones it already has."""
-    if not source.exists():
-        raise MissingFileError(f"{source} does not exist")
     with _network(net, must_exist=False, embedder=embedder) as pn:
         before = len(pn)
         with console.status("importing…"):
@@ -255,8 +253,6 @@ def verify(
     as_json: bool = JSON,
 ) -> None:
     """Check every checksum and band; exit 2 if anything committed is damaged."""
-    from holomind.errors import CorruptFileError
-
     with _network(net) as pn:
         with console.status("verifying…"):
             report = pn.verify()
@@ -281,7 +277,6 @@ def stats(net: Path = NET, as_json: bool = JSON) -> None:
     """Counts and sizes of a network."""
     with _network(net) as pn:
         info = pn.stats()
-    info.pop("embedder", None)
     if as_json:
         print_json(info)
         return

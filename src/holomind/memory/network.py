@@ -35,6 +35,7 @@ from holomind.errors import (
     MissingFileError,
     NotSerializableError,
 )
+from holomind.files import replacing
 from holomind.memory import codec
 from holomind.memory.render import GLYPH_WIDTH, LINE_HEIGHT, render_lines, wrap_lines
 from holomind.memory.search import KeywordIndex, top_k
@@ -936,14 +937,6 @@ class PixelNetwork:
                 "width": self._width,
                 "height": self._height,
                 "with_vectors": sum(x is not None for x in self._vector_names),
-                # Named without loading it: stats must stay cheap.
-                "embedder": (
-                    self._embedder.name
-                    if self._embedder is not None
-                    else None
-                    if self._embedder_loaded
-                    else str(self._embedder_spec)
-                ),
                 "clean": self._dirty is None,
             }
 
@@ -1020,14 +1013,9 @@ class PixelNetwork:
         chosen = [r for r in self.records() if filter is None or filter(r)]
         suffix = target.suffix.lower()
         if suffix == ".jsonl":
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
+            with replacing(target) as f:
                 for rec in chosen:
-                    f.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
+                    f.write((json.dumps(rec.to_dict(), ensure_ascii=False) + "\n").encode())
             return len(chosen)
         if suffix != ".png":
             raise InvalidInputError(
