@@ -45,23 +45,25 @@ class NetworkOrchestrator:
             for net in opened:
                 net.embedder = shared
 
+    def _routed(self, query: str, k: int, top: int) -> list[tuple[PixelNetwork, list[Hit]]]:
+        """The ``top`` networks with any match, by their best record's score, with ``k`` hits."""
+        found = [(net, net.search(query, k)) for net in self.networks]
+        found = [(net, hits) for net, hits in found if hits]
+        found.sort(key=lambda nh: -nh[1][0].score)
+        return found[:top]
+
     def route(self, query: str, top: int = 2) -> list[Route]:
         """The ``top`` networks whose content best matches ``query``, best first.
 
         A network's score is the similarity of its best record; networks with
         no match at all are left out.
         """
-        routes = []
-        for net in self.networks:
-            hits = net.search(query, k=1)
-            if hits:
-                routes.append(Route(net, hits[0].score))
-        routes.sort(key=lambda r: -r.score)
-        return routes[:top]
+        return [Route(net, hits[0].score) for net, hits in self._routed(query, 1, top)]
 
     def search(self, query: str, k: int = 5, top: int = 2) -> list[tuple[PixelNetwork, Hit]]:
         """The ``k`` best records across the routed networks, with the network each came from."""
-        found = [(r.network, h) for r in self.route(query, top) for h in r.network.search(query, k)]
+        # One search per network serves both the routing and the results.
+        found = [(net, h) for net, hits in self._routed(query, k, top) for h in hits]
         found.sort(key=lambda nh: -nh[1].score)
         seen: set[str] = set()
         out = []
