@@ -61,6 +61,7 @@ def test_server_down_is_one_line_and_exit_2(holomind, holomind_home):
     [
         (["--once", "hi", "--demo"], "error: --interactive, --once and --demo exclude each other"),
         (["--once", "  "], "error: --once needs a question"),
+        (["--demo", "--json"], "error: --json goes with --once"),
         (["--backend", "embedded", "--url", "http://x/v1", "--once", "hi"], "error: --url has no"),
         (["--backend", "telepathy", "--once", "hi"], "error: unknown backend 'telepathy'"),
     ],

@@ -75,6 +75,8 @@ def chat(
         )
     if once is not None and not once.strip():
         raise InvalidInputError("--once needs a question", hint='e.g. --once "What is pxOS?"')
+    if as_json and once is None:
+        raise InvalidInputError("--json goes with --once", hint='e.g. --once "Hi." --json')
     s = settings(ctx, network=network, backend=backend, url=url, model=model, threads=threads)
     name = s.backend
     if backend is None and s.url and name == "embedded":
