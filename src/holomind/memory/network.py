@@ -585,6 +585,12 @@ class PixelNetwork:
                 os.fsync(f.fileno())
             with contextlib.suppress(FileExistsError):  # another writer made it first: theirs wins
                 os.link(tmp, self.path)
+            # The new name must reach the disk too, or a crash loses the records appended next.
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot create {self.path}: {exc.strerror}",
