@@ -31,7 +31,16 @@ CliRunner = Callable[..., subprocess.CompletedProcess]
 @pytest.fixture
 def holomind(holomind_home: Path) -> CliRunner:
     """Run the real `holomind` command in a subprocess; returns the completed process."""
+    return _cli_runner(holomind_home)
 
+
+@pytest.fixture(scope="module")
+def holomind_module(tmp_path_factory: pytest.TempPathFactory) -> CliRunner:
+    """`holomind`, for module-scoped fixtures: one isolated HOLOMIND_HOME per test module."""
+    return _cli_runner(tmp_path_factory.mktemp("module_home"))
+
+
+def _cli_runner(holomind_home: Path) -> CliRunner:
     def run(
         *args: str,
         input: str | None = None,

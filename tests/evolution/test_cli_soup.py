@@ -19,23 +19,12 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "cubff"
 REFERENCE = ["--seed", "10248", "--epochs", "256", "--threads", "1"]
 
 
-def _run(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HOLOMIND_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "holomind", "soup", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
-def straight(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def straight(holomind_module, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
     """cubff's bff_noheads reference run (257 epochs of 2**17 programs), done once."""
     out = tmp_path_factory.mktemp("straight")
-    proc = _run(
-        out / "home",
+    proc = holomind_module(
+        "soup",
         "--lang",
         "bff_noheads",
         *REFERENCE,
@@ -137,11 +126,12 @@ def test_corrupt_checkpoint_and_conflicting_resume(holomind, tmp_path: Path) -> 
     assert clash.returncode == 2
     assert "differs from the checkpoint" in clash.stderr
     path = ckpt / CHECKPOINT_NAME
-    path.write_bytes(path.read_bytes()[:-5])
+    damaged = path.read_bytes()[:-5]
+    path.write_bytes(damaged)
     bad = holomind("soup", "--resume", str(ckpt), "--epochs", "4")
     assert bad.returncode == 2
     assert "not a usable soup checkpoint" in bad.stderr
-    assert len(path.read_bytes()) > 0  # the damaged file is left as it was
+    assert path.read_bytes() == damaged  # the damaged file is left as it was
 
 
 def test_ctrl_c_saves_the_checkpoint_and_exits_130(tmp_path: Path) -> None:
