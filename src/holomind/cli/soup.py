@@ -56,7 +56,9 @@ def soup(
         None, "--checkpoint-dir", help="Save soup.ckpt here at the end and every --save-interval."
     ),
     save_interval: int = typer.Option(
-        1024, "--save-interval", help="Epochs between checkpoints (with --checkpoint-dir)."
+        1024,
+        "--save-interval",
+        help="Epochs between checkpoints (with --checkpoint-dir; taken at the next log row).",
     ),
     resume: Path | None = typer.Option(
         None, "--resume", help="Continue from a checkpoint (a --checkpoint-dir or its soup.ckpt)."
@@ -87,7 +89,7 @@ def soup(
     import numba
 
     from holomind.evolution import bff
-    from holomind.evolution.metrics import most_common, render_program
+    from holomind.evolution.metrics import TRANSITION_ENTROPY, most_common, render_program
     from holomind.evolution.render import save_soup_png
     from holomind.evolution.soup import CHECKPOINT_NAME, CSV_HEADER, Soup, SoupConfig
 
@@ -127,6 +129,10 @@ def soup(
     header = CSV_HEADER + (",number_selfreps" if eval_selfrep else "")
     log_file = _open_log(log, header, append=resume is not None)
     ckpt = checkpoint_dir / CHECKPOINT_NAME if checkpoint_dir is not None else None
+    # Checkpoints go with log rows, so a resume appends to the log where the checkpoint
+    # stands: the first row at or after each multiple of --save-interval takes one.
+    next_save = -(-state.epoch // save_interval) * save_interval
+    stop = (lambda r: r.higher_entropy > TRANSITION_ENTROPY) if until_transition else None
     start_epoch, start_ops, started = state.epoch, state.total_ops, time.perf_counter()
     interrupted = False
     try:
@@ -143,7 +149,7 @@ def soup(
                 max_epoch,
                 print_interval=print_interval,
                 eval_selfrep=eval_selfrep,
-                stop=(lambda r: r.higher_entropy > 3.0) if until_transition else None,
+                stop=stop,
                 on_epoch=advance,
             )
             for row in rows:
@@ -153,8 +159,9 @@ def soup(
                     log_file.flush()
                 if not as_json:
                     console.print(_row_text(row), highlight=False, soft_wrap=True)
-                if ckpt is not None and (row.epoch - 1) % save_interval == 0:
+                if ckpt is not None and row.epoch - 1 >= next_save:
                     state.save(ckpt)
+                    next_save = ((row.epoch - 1) // save_interval + 1) * save_interval
     except KeyboardInterrupt:
         interrupted = True
     finally:
