@@ -95,6 +95,7 @@ def test_missing_checkpoint(tmp_path: Path) -> None:
         lambda b: b"PNG" + b[3:],  # another file type
         lambda b: b.replace(b'"format": 1', b'"format": 9'),
         lambda b: b.replace(b'"lang": "bff_noheads"', b'"lang": "xxx_noheads"'),
+        lambda b: b.replace(b'"transition_epoch": null', b'"transition_epoch": "ab"'),
     ],
 )
 def test_damaged_checkpoints_are_refused(tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]

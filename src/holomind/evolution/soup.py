@@ -258,9 +258,9 @@ class Soup:
             raise corrupt(f"{len(body)} soup bytes for {config.num_programs} programs")
         if hashlib.sha256(body).hexdigest() != digest:
             raise corrupt("checksum mismatch")
-        if min(counters.values()) < 0 or (
-            transition is not None and not isinstance(transition, int)
-        ):
+        if min(counters.values()) < 0:
             raise corrupt("negative counters")
+        if transition is not None and not isinstance(transition, int):
+            raise corrupt(f"transition epoch {transition!r} is not an integer")
         programs = np.frombuffer(body, dtype=np.uint8).reshape(-1, bff.PROGRAM_SIZE).copy()
         return cls(config, programs, transition_epoch=transition, **counters)
