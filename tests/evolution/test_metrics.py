@@ -21,7 +21,8 @@ def test_brotli_size_is_the_length_of_a_decodable_stream() -> None:
     assert 0 < size < 200  # 512 copies of one program compress to almost nothing
     random = np.random.default_rng(0).integers(0, 256, size=(512, 64), dtype=np.uint8)
     assert metrics.brotli_size(random) > random.size  # incompressible data grows a little
-    packed = brotli.compress(random.tobytes(), quality=2, lgwin=24)
+    packed = brotli.compress(random.tobytes(), mode=brotli.MODE_GENERIC, quality=2, lgwin=24)
+    assert metrics.brotli_size(random) == len(packed)
     assert brotli.decompress(packed) == random.tobytes()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from holomind.evolution.bff import PROGRAM_SIZE
 from holomind.files import replacing
@@ -45,8 +45,6 @@ def curve_image(
     epochs: list[int], values: list[float], title: str, threshold: float | None = None
 ) -> Image.Image:
     """A line chart of ``values`` over ``epochs`` with labelled axes (and a dashed threshold)."""
-    from PIL import ImageDraw
-
     if not epochs or len(epochs) != len(values):
         raise ValueError("a curve needs as many values as epochs, at least one")
     width, height, left, right, top, bottom = 900, 420, 70, 20, 40, 50
