@@ -25,7 +25,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -384,16 +383,6 @@ class Library:
         """Each cartridge's meta (see `meta`), in id order, read one at a time."""
         for cart_id in range(len(self)):
             yield self.meta(cart_id)
-
-    def describe(self) -> dict:
-        """A JSON-ready summary of the library."""
-        return {
-            "root": str(self.root),
-            "stem_hash": self.stem_hash,
-            "stem": asdict(self.stem.config),
-            "count": len(self),
-            "domains": self.registry["domains"],
-        }
 
 
 def _read(path: Path, dtype: type, count: int) -> np.ndarray:

@@ -61,11 +61,6 @@ class Corpus:
             )
         return cls(docs, block_size)
 
-    @property
-    def domains(self) -> list[str]:
-        """Domain names in first-seen order (after domain detection every document has one)."""
-        return list(dict.fromkeys(d.domain for d in self.documents if d.domain is not None))
-
     def num_tokens(self) -> int:
         """Training bytes in the corpus."""
         return sum(len(d.train) for d in self.documents)

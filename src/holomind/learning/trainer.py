@@ -151,13 +151,11 @@ class Trainer:
         corpus: Corpus,
         library_root: Path,
         plugins: Sequence[Plugin] = (),
-        workspace: Any = None,
     ) -> None:
         self.config = config
         self.corpus = corpus
         self.root = library_root
         self.plugins = list(plugins)
-        self.workspace = workspace
         self.state = TrainState()
         self.rng = np.random.default_rng(config.seed)
         self.library: Library | None = None
