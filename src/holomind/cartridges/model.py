@@ -93,10 +93,11 @@ class CartridgeModel(nn.Module):
         stem = self.stem
         with torch.no_grad():
             x = stem.trunk(idx)  # (B, T, C)
-            emb = F.normalize(x.mean(dim=1) - stem.embed_center, dim=-1)  # (B, C)
+            emb = stem.pool(x)  # (B, C)
         if len(self.library) == 0:
             logp = F.log_softmax(stem.lm_head(stem.top(x)), dim=-1)  # (B, T, V)
-            return BrainOutput(logp, _nll(logp, targets), _nll(logp, targets), embeddings=emb)
+            loss = _nll(logp, targets)
+            return BrainOutput(logp, loss, loss, embeddings=emb)
         route = route or self.library.router.route(emb)
         B, T, C = x.shape
         k = route.ids.shape[1]

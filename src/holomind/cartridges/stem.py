@@ -178,8 +178,11 @@ class Stem(nn.Module):
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
         """The context's stem embedding: centred, unit-length mean of the trunk states."""
-        e = self.trunk(idx).mean(dim=1) - self.embed_center  # (B, C)
-        return F.normalize(e, dim=-1)
+        return self.pool(self.trunk(idx))
+
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """The stem embedding (B, C) of trunk states x (B, T, C) already computed."""
+        return F.normalize(x.mean(dim=1) - self.embed_center, dim=-1)
 
     def forward(
         self, idx: torch.Tensor, targets: torch.Tensor | None = None

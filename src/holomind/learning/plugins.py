@@ -108,12 +108,11 @@ class ProgressLine(Plugin):
         if s.step % self.every and s.step != s.total:
             return
         lib = trainer.library
-        count = len(lib) if lib is not None else 0
         frozen = sum(lib.get(i).state.frozen for i in lib.cached_ids()) if lib is not None else 0
-        rate = s.tokens / max(1e-9, time.perf_counter() - s.started)
+        m = metrics(trainer)
         self.write(
-            f"Step {s.step} [{s.phase}] - Loss: {s.loss:.4f} - Active: {s.active}/{count}"
-            f" - Frozen: {frozen} - Tok/s: {rate:,.0f} - RSS: {rss_mb():.0f} MB"
+            f"Step {s.step} [{s.phase}] - Loss: {s.loss:.4f} - Active: {s.active}/{m['cartridges']}"
+            f" - Frozen: {frozen} - Tok/s: {m['tokens_per_s']:,.0f} - RSS: {m['rss_mb']:.0f} MB"
         )
 
 
