@@ -66,9 +66,9 @@ def test_hebbian_update_is_zero_sum_and_bounded() -> None:
 def test_route_picks_nearest_signatures() -> None:
     sig = np.eye(4, dtype=np.float32)
     router = Router(RouterConfig(active_k=2, prefetch=1), ExactIndex(sig), np.ones(4, np.float32))
-    route = router.route(torch.tensor([[0.9, 0.1, 0.0, 0.0], [0.0, 0.0, 0.2, 0.8]]))
+    route = router.route(torch.tensor([[0.9, 0.1, 0.05, 0.0], [0.0, 0.05, 0.2, 0.8]]))
     assert route.ids.tolist() == [[0, 1], [3, 2]]
-    assert route.runners_up  # the next-best ids are offered for prefetching
+    assert route.runners_up == [1, 2]  # each context's next-best id, offered for prefetching
 
 
 def test_file_vector_reads_and_writes_elements_in_place(tmp_path: Path) -> None:

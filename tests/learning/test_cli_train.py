@@ -49,27 +49,11 @@ def test_config_file_and_flags(holomind, tmp_path: Path) -> None:
     data = build_corpus(tmp_path / "data", size=3000)
     cfg = tmp_path / "train.toml"
     cfg.write_text("stem_steps = 5\nsteps = 3\ndim = 32\nn_head = 2\nstem_depth = 2\nbatch = 4\n")
-    done = holomind(
-        "train",
-        str(data),
-        "--library",
-        str(tmp_path / "lib"),
-        "--config",
-        str(cfg),
-        "--adapted-layers-is-not-a-flag",
-    )
-    assert done.returncode == 2
-    done = holomind(
-        "train",
-        str(data),
-        "--library",
-        str(tmp_path / "lib"),
-        "--config",
-        str(cfg),
-        "--rank",
-        "2",
-        "--json",
-    )
+    args = ("train", str(data), "--library", str(tmp_path / "lib"), "--config", str(cfg))
+    done = holomind(*args, "--adapted-layers-is-not-a-flag")
+    assert done.returncode == 2 and "No such option" in done.stderr
+    assert not (tmp_path / "lib").exists()
+    done = holomind(*args, "--rank", "2", "--json")
     assert done.returncode == 0, done.stderr
     config = json.loads(done.stdout)["config"]
     assert (config["dim"], config["steps"], config["adapter_rank"]) == (32, 3, 2)
