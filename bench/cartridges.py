@@ -10,7 +10,7 @@ Four measurements, each against its anchor in the same run:
            flushes the CPU caches), and recall@4 against exact search; anchor:
            exact matmul + top-k over all signatures held in memory.
            Goal: <= 1 ms p50 at 10^6, recall@4 >= 0.95.
-  swap     disk → active latency of a ~130 KB cartridge from the page cache; anchor:
+  swap     disk → active latency of a ~114 KB cartridge from the page cache; anchor:
            torch.load of the same tensors. Goal: <= 2 ms.
   train    training tokens/s of the cartridge model (stem frozen, k = 4 active)
            against a dense PyTorch transformer of the same active parameter count,
