@@ -153,9 +153,11 @@ class Library:
         n, dim, idx = self.registry["count"], self.registry["dim"], self.root / "index"
         self.large = n > RouterConfig().exact_limit
         if self.large:
-            # Never mapped: a mapped page a lookup touches stays resident (and the kernel
-            # maps ~16 neighbours with it), so serving's memory grew with the library's
-            # size (+10 MB at 10^6). Reads and writes by pread/pwrite leave nothing behind.
+            # The per-cartridge vectors are never mapped: a mapped page a lookup touches
+            # stays resident (and the kernel maps ~16 neighbours with it), so serving's
+            # memory grew with the library's size (+10 MB at 10^6). Reads and writes by
+            # pread/pwrite leave nothing behind. The signatures stay mapped: serving
+            # routes through the hierarchical index's own files and never touches them.
             self.signatures = np.memmap(idx / "signatures.f32", np.float32, "r+", shape=(n, dim))
             self.domains = FileVector(idx / "domains.i32", np.int32, n)
             self.locals = FileVector(idx / "locals.i32", np.int32, n)
