@@ -34,11 +34,11 @@ class NetworkOrchestrator:
         self.networks = [
             p if isinstance(p, PixelNetwork) else PixelNetwork(p, embedder=embedder) for p in paths
         ]
-        if embedder == "auto":
+        opened = [n for n, p in zip(self.networks, paths, strict=True) if n is not p]
+        if embedder == "auto" and opened:
             # Routing compares scores across networks, so the ones opened here share one
             # model: the one that made most of their stored vectors (others are re-embedded
             # on demand). Each on its own would keep its own model's incomparable scale.
-            opened = [n for n, p in zip(self.networks, paths, strict=True) if n is not p]
             votes = sum((n.stored_models() for n in opened), Counter())
             prefer = votes.most_common(1)[0][0] if votes else None
             shared = load_embedder("auto", prefer=prefer)
