@@ -125,6 +125,9 @@ def test_corrupt_checkpoint_and_conflicting_resume(holomind, tmp_path: Path) -> 
     clash = holomind("soup", "--resume", str(ckpt), "--seed", "3", "--epochs", "4")
     assert clash.returncode == 2
     assert "differs from the checkpoint" in clash.stderr
+    faster = holomind("soup", "--resume", str(ckpt), "--mutation-prob", "0.5", "--epochs", "4")
+    assert faster.returncode == 2
+    assert "--mutation-prob 0.5 differs from the checkpoint's 0.000244140625" in faster.stderr
     path = ckpt / CHECKPOINT_NAME
     damaged = path.read_bytes()[:-5]
     path.write_bytes(damaged)

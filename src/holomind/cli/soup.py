@@ -69,8 +69,11 @@ def soup(
     until_transition: bool = typer.Option(
         False, "--until-transition", help="Stop at the first row with high-order entropy > 3.0."
     ),
-    mutation_prob: float = typer.Option(
-        1 / 4096, "--mutation-prob", help="Per-byte mutation probability per interaction."
+    mutation_prob: float | None = typer.Option(
+        None,
+        "--mutation-prob",
+        help="Per-byte mutation probability per interaction "
+        "\\[default: 1/4096, or the checkpoint's].",
     ),
     png: Path | None = typer.Option(
         None, "--png", help="Save a picture of the final soup (a row per program)."
@@ -95,7 +98,7 @@ def soup(
 
     if print_interval < 1 or save_interval < 1 or top < 0:
         raise InvalidInputError("--print-interval and --save-interval must be >= 1, --top >= 0")
-    if not 0.0 <= mutation_prob <= 1.0:
+    if mutation_prob is not None and not 0.0 <= mutation_prob <= 1.0:
         raise InvalidInputError(f"--mutation-prob must be in [0, 1], got {mutation_prob}")
     if cfg.threads > numba.config.NUMBA_NUM_THREADS:
         raise InvalidInputError(
@@ -107,14 +110,23 @@ def soup(
     if max_epoch < 0:
         raise InvalidInputError(f"--epochs must be >= 0, got {max_epoch}")
 
+    scale = bff.MUTATION_DENOMINATOR  # probabilities are kept in units of 2**-30
     if resume is not None:
         state = Soup.load(resume)
-        given = {"lang": lang and lang.value, "seed": seed, "num_programs": num}
-        for key, value in given.items():
-            if value is not None and value != getattr(state.config, key):
+        saved = state.config
+        given = {  # flag: (this run's value or None, the checkpoint's)
+            "--lang": (lang and lang.value, saved.lang),
+            "--seed": (seed, saved.seed),
+            "--num": (num, saved.num_programs),
+            "--mutation-prob": (
+                None if mutation_prob is None else round(mutation_prob * scale) / scale,
+                saved.mutation_prob / scale,
+            ),
+        }
+        for flag, (value, stored) in given.items():
+            if value is not None and value != stored:
                 raise InvalidInputError(
-                    f"--{key.split('_')[0]} {value} differs from the checkpoint's "
-                    f"{getattr(state.config, key)}",
+                    f"{flag} {value} differs from the checkpoint's {stored}",
                     hint="leave it out when resuming",
                 )
     else:
@@ -123,7 +135,9 @@ def soup(
                 lang=(lang or Lang.bff_noheads).value,
                 seed=0 if seed is None else seed,
                 num_programs=(1 << 17) if num is None else num,
-                mutation_prob=round(mutation_prob * bff.MUTATION_DENOMINATOR),
+                mutation_prob=bff.MUTATION_PROB
+                if mutation_prob is None
+                else round(mutation_prob * scale),
             )
         )
     header = CSV_HEADER + (",number_selfreps" if eval_selfrep else "")
