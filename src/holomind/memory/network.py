@@ -35,7 +35,7 @@ from holomind.errors import (
     MissingFileError,
     NotSerializableError,
 )
-from holomind.files import replacing
+from holomind.files import fsync_folder, replacing
 from holomind.memory import codec
 from holomind.memory.render import GLYPH_WIDTH, LINE_HEIGHT, render_lines, wrap_lines
 from holomind.memory.search import KeywordIndex, top_k
@@ -586,11 +586,7 @@ class PixelNetwork:
             with contextlib.suppress(FileExistsError):  # another writer made it first: theirs wins
                 os.link(tmp, self.path)
             # The new name must reach the disk too, or a crash loses the records appended next.
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            fsync_folder(self.path.parent)
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot create {self.path}: {exc.strerror}",
