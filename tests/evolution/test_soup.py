@@ -24,7 +24,8 @@ def test_rows_follow_cubffs_schedule() -> None:
     assert soup.epoch == 21  # epochs 0..20, as cubff's --max_epochs 20
     assert all(r.soup_size == 512 for r in rows)
     assert rows[0].csv().count(",") == 3
-    assert rows[0].ops_per_interaction == soup.history[0].ops_per_interaction > 0
+    assert soup.history == rows
+    assert all(r.ops_per_interaction > 0 for r in rows)
 
 
 def test_resume_through_a_checkpoint_equals_a_straight_run(tmp_path: Path) -> None:
