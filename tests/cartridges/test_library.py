@@ -49,7 +49,7 @@ def test_large_library_reads_its_index_without_mapping_it(tmp_path: Path) -> Non
     count = 5500
     assert count > RouterConfig().exact_limit
     sig = large_library(tmp_path / "lib", count)
-    lib = Library.open(tmp_path / "lib", cache_size=2)
+    lib = Library.open(tmp_path / "lib", cache_size=2, writable=True)
     assert lib.large
     assert all(isinstance(v, FileVector) for v in (lib.domains, lib.locals, lib.strengths))
     route = lib.router.route(torch.from_numpy(sig[[7, 4321]]))

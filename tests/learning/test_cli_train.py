@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.learning.corpus import build_corpus
+from holomind.learning.texts import build_corpus
 
 TINY = ["--dim", "32", "--stem-depth", "2", "--heads", "2", "--rank", "2", "--batch", "8"]
 
@@ -114,7 +114,7 @@ def test_ctrl_c_saves_and_stops_cleanly(holomind_home: Path, tmp_path: Path) -> 
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert "Stopped by Ctrl-C at step" in out and "library saved" in out
+    assert "Stopped by Ctrl-C at step" in out and f"--library {lib} --resume" in out
     assert "Traceback" not in err
     registry = json.loads((lib / "registry.json").read_text())
     assert registry["count"] >= 3

@@ -7,15 +7,8 @@ import pytest
 import torch
 
 from holomind.cartridges import CartridgeConfig, CartridgeModel, Library, Stem
-from holomind.learning import (
-    Corpus,
-    MaturityFreezing,
-    PhaseSchedule,
-    Plugin,
-    TrainConfig,
-    Trainer,
-)
-from tests.learning.corpus import DOMAINS, build_corpus
+from holomind.learning import Corpus, Plugin, TrainConfig, Trainer, standard_plugins
+from holomind.learning.texts import DOMAINS, build_corpus
 
 SMALL = {
     "dim": 64,
@@ -39,8 +32,8 @@ class Events(Plugin):
     def before_training(self, trainer: Trainer) -> None:
         self.seen.append("before_training")
 
-    def after_stem(self, trainer: Trainer) -> None:
-        self.seen.append("after_stem")
+    def after_stage(self, trainer: Trainer) -> None:
+        self.seen.append(f"after_stage:{trainer.stages[trainer.state.stage_index - 1].name}")
 
     def on_spawn(self, trainer: Trainer, cart_id: int) -> None:
         self.seen.append(f"spawn:{cart_id}")
@@ -59,7 +52,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trainer, Corpus, 
     corpus = Corpus.from_folder(build_corpus(root / "data"), 64)
     config = TrainConfig(stem_steps=400, steps=300, **SMALL)
     events = Events()
-    trainer = Trainer(config, corpus, root / "lib", [PhaseSchedule(), MaturityFreezing(), events])
+    trainer = Trainer(config, corpus, root / "lib", [*standard_plugins(config), events])
     untrained = {}  # validation loss of the untrained system, for comparison
     trainer.fit()
     fresh = Library.create(root / "untrained", _random_stem(config), CartridgeConfig(rank=4))
@@ -91,10 +84,11 @@ def test_a_cartridge_per_domain_is_spawned(trained) -> None:
     assert domains == set(DOMAINS)
     assert [e for e in events.seen if not e.startswith("spawn")] == [
         "before_training",
-        "after_stem",
+        "after_stage:stem",
         "representation",
         "alignment",
         "stabilization",
+        "after_stage:cartridges",
         "after_training",
     ]
     assert sum(e.startswith("spawn") for e in events.seen) == len(lib)

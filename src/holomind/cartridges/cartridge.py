@@ -4,8 +4,9 @@ Kept apart like PEFT's config / layer / model: ``CartridgeConfig`` says what is
 adapted, ``Cartridge`` holds the tensors and its life-cycle state, and
 ``stack_adapters`` turns several cartridges into per-stream adapters for one
 batched pass through the stem's top blocks. On disk a cartridge is a folder with
-``weights.safetensors`` (adapters, head, signature) and ``meta.json`` (what it
-adapts, which stem, maturity, frozen, lineage).
+``weights.safetensors`` (adapters, head, signature), ``optimizer.safetensors``
+(its own AdamW moments, once it has trained) and ``meta.json`` (what it adapts,
+which stem, maturity, frozen, lineage, the other files' SHA-256).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from holomind.cartridges.optim import load_optimizer_tensors, optimizer_tensors
 from holomind.cartridges.stem import Adapters, StemConfig
 from holomind.errors import CorruptFileError, MissingFileError, StemMismatchError
-from holomind.files import atomic_write_bytes, atomic_write_text
+from holomind.files import atomic_write_bytes
 
 WEIGHTS = "weights.safetensors"
+OPTIMIZER = "optimizer.safetensors"
 META = "meta.json"
 FORMAT = 1
 
@@ -100,6 +103,27 @@ class Cartridge(nn.Module):
         self.head_B = nn.Parameter(torch.zeros(r, V))  # (r, V)
         self.head_bias = nn.Parameter(torch.zeros(V))  # (V,)
         self.register_buffer("signature", torch.zeros(C))  # (C,) the domain's identity
+        self._optimizer: torch.optim.AdamW | None = None
+        self._moments: dict[str, torch.Tensor] | None = None  # read from disk, not yet bound
+
+    def optimizer(self, lr: float) -> torch.optim.Optimizer:
+        """This cartridge's own AdamW at learning rate ``lr``; its moments are saved with it."""
+        if self._optimizer is None:
+            self._optimizer = torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=0.0)
+            if self._moments is not None:
+                load_optimizer_tensors(self._optimizer, self._param_names(), self._moments)
+                self._moments = None
+        for group in self._optimizer.param_groups:
+            group["lr"] = lr
+        return self._optimizer
+
+    def _param_names(self) -> list[str]:
+        return [name for name, _ in self.named_parameters()]
+
+    def _flat_moments(self) -> dict[str, torch.Tensor] | None:
+        if self._optimizer is None or not self._optimizer.state:
+            return self._moments
+        return optimizer_tensors(self._optimizer, self._param_names())
 
     def set_signature(self, vector: torch.Tensor) -> None:
         """Replace the signature with a unit-length copy of vector."""
@@ -127,23 +151,34 @@ class Cartridge(nn.Module):
         named["signature"] = self.signature
         return named
 
-    def save(self, directory: Path, stem_hash: str) -> None:
-        """Write weights then meta, each atomically; meta records the weights' SHA-256."""
+    def files(self, stem_hash: str) -> dict[str, bytes]:
+        """The cartridge's files by name; meta.json (last) records the others' SHA-256."""
         from safetensors.torch import save
 
-        directory.mkdir(parents=True, exist_ok=True)
-        blob = save(self._tensors())
-        atomic_write_bytes(directory / WEIGHTS, blob)
+        out = {WEIGHTS: save(self._tensors())}
+        moments = self._flat_moments()
+        if moments is not None:
+            out[OPTIMIZER] = save(moments)
         meta = {
             "format": FORMAT,
             "stem_hash": stem_hash,
             "rank": self.config.rank,
             "targets": list(self.config.targets),
             "adapted_layers": self.stem_config.adapted_layers,
-            "weights_sha256": hashlib.sha256(blob).hexdigest(),
+            "weights_sha256": hashlib.sha256(out[WEIGHTS]).hexdigest(),
+            "optimizer_sha256": hashlib.sha256(out[OPTIMIZER]).hexdigest()
+            if OPTIMIZER in out
+            else None,
             **asdict(self.state),
         }
-        atomic_write_text(directory / META, json.dumps(meta, indent=2))
+        out[META] = json.dumps(meta, indent=2).encode()
+        return out
+
+    def save(self, directory: Path, stem_hash: str) -> None:
+        """Write the files into directory, each atomically, meta.json last."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, blob in self.files(stem_hash).items():
+            atomic_write_bytes(directory / name, blob)
 
     @classmethod
     def load(
@@ -152,8 +187,10 @@ class Cartridge(nn.Module):
         stem_hash: str,
         stem_config: StemConfig,
         config: CartridgeConfig | None = None,
+        *,
+        with_optimizer: bool = False,
     ) -> Cartridge:
-        """Read a cartridge; refuse one made on another stem or whose files do not match."""
+        """Read a cartridge (its AdamW moments too when asked); refuse a mismatched one."""
         from safetensors import SafetensorError
         from safetensors.torch import load
 
@@ -176,18 +213,18 @@ class Cartridge(nn.Module):
                 f"not on this stem {stem_hash[:12]}…",
                 hint="load it into the library whose stem made it",
             )
-        blob = weights_path.read_bytes()
-        if hashlib.sha256(blob).hexdigest() != meta.get("weights_sha256"):
-            raise CorruptFileError(
-                f"{weights_path} does not match the checksum in its meta.json",
-                hint="the file was changed or truncated; restore it or delete the cartridge",
-            )
+        blob = _checked(weights_path, meta.get("weights_sha256"))
+        moments = None
+        if with_optimizer and meta.get("optimizer_sha256"):
+            moments = _checked(directory / OPTIMIZER, meta["optimizer_sha256"])
         try:
             config = config or CartridgeConfig(rank=meta["rank"], targets=tuple(meta["targets"]))
             known = {f for f in CartridgeState.__dataclass_fields__}
             state = CartridgeState(**{k: v for k, v in meta.items() if k in known})
             cart = cls(config, stem_config, state)
             cart._load_tensors(load(blob))
+            if moments is not None:
+                cart._moments = load(moments)
         except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as exc:
             raise CorruptFileError(
                 f"cartridge {directory} does not fit this stem ({exc})",
@@ -204,6 +241,19 @@ class Cartridge(nn.Module):
                 if t.shape != mine[name].shape:
                     raise ValueError(f"{name} has shape {tuple(t.shape)}")
                 mine[name].copy_(t)
+
+
+def _checked(path: Path, sha256: str | None) -> bytes:
+    """A file's bytes, refused when they do not match the checksum meta.json recorded."""
+    if not path.is_file():
+        raise MissingFileError(f"cartridge file {path} is missing")
+    blob = path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != sha256:
+        raise CorruptFileError(
+            f"{path} does not match the checksum in its meta.json",
+            hint="the file was changed or truncated; restore it or delete the cartridge",
+        )
+    return blob
 
 
 def _key(layer: int, target: str) -> str:

@@ -3,12 +3,18 @@
 Layout (the seed's)::
 
     library/
-      registry.json                 what the library is: stem hash, cartridge shape, domains, count
+      registry.json                 what the library is: stem hash, cartridge shape, domains,
+                                    count, and the settings that shape its outputs (active_k, slots)
       stem/                         stem.safetensors + config.json + tokenizer.json
       workspace.safetensors         the workspace layer's salience weights
       index/                        signatures.f32 (N, C), domains.i32, locals.i32, strengths.f32
       index/hier/                   domain-grouped signatures for hierarchical routing (large N)
-      domain_XXX/cart_YYYY/         weights.safetensors + meta.json
+      domain_XXX/cart_YYYY/         weights.safetensors + optimizer.safetensors + meta.json
+      run/                          a training run's state, for an exact resume (learning.Trainer)
+
+Every change a writer makes is staged and committed as one (`journal.Journal`):
+the files on disk are always one committed state, so a process killed at any
+moment loses only the work since the last commit, never the library.
 
 Only the cartridges a batch needs are resident: the cache holds at most
 ``cache_size`` (plus the ones pinned by the batch in flight), evicts the least
@@ -24,12 +30,14 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from holomind.cartridges.binding import WorkspaceConfig
 from holomind.cartridges.cartridge import (
     META,
     WEIGHTS,
@@ -37,6 +45,7 @@ from holomind.cartridges.cartridge import (
     CartridgeConfig,
     CartridgeState,
 )
+from holomind.cartridges.journal import Journal
 from holomind.cartridges.router import (
     ExactIndex,
     FileVector,
@@ -47,7 +56,6 @@ from holomind.cartridges.router import (
 )
 from holomind.cartridges.stem import Stem
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
-from holomind.files import atomic_write_bytes, atomic_write_text
 
 REGISTRY = "registry.json"
 FORMAT = 1
@@ -66,8 +74,10 @@ class Library:
         cache_size: int = 64,
         router_config: RouterConfig | None = None,
         device: str = "cpu",
+        journal: Journal | None = None,
     ) -> None:
         self.root = root
+        self.journal = journal or Journal(root)
         self.stem = stem
         self.stem_hash = registry["stem_hash"]
         self.cartridge_config = cartridge_config
@@ -78,47 +88,89 @@ class Library:
         self._cache: OrderedDict[int, Cartridge] = OrderedDict()
         self._dirty: set[int] = set()
         self._pinned: set[int] = set()
+        self._staged: set[int] = set()  # written out since the last commit (evicted while dirty)
         self._pending: dict[int, Future] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cartridge-prefetch")
         self._closed = False
         self.loads = 0  # disk reads so far (cache misses)
         self._load_index()
-        self.router = self._make_router(router_config or RouterConfig())
+        self.router = self._make_router(router_config or self.router_config)
 
     # ---- creating and opening -------------------------------------------------------------
 
     @classmethod
-    def create(cls, root: Path, stem: Stem, cartridge_config: CartridgeConfig, **kwargs) -> Library:
-        """Start an empty library around a trained stem (saved into it, then frozen)."""
+    def create(
+        cls,
+        root: Path,
+        stem: Stem,
+        cartridge_config: CartridgeConfig,
+        *,
+        router_config: RouterConfig | None = None,
+        workspace_config: WorkspaceConfig | None = None,
+        extra_files: dict[str, bytes] | None = None,
+        **kwargs,
+    ) -> Library:
+        """Start an empty library around a trained stem (saved into it, then frozen).
+
+        The settings that shape the library's outputs (``active_k``, ``slots``, …) are
+        saved with it; ``extra_files`` (relative path → bytes) join the same commit.
+        The returned library holds the folder's write lock (or uses the locked
+        ``journal`` given) until `close`.
+        """
         if (root / REGISTRY).exists():
             raise InvalidInputError(
                 f"{root} already holds a cartridge library", hint="open it instead"
             )
-        root.mkdir(parents=True, exist_ok=True)
-        digest = stem.save(root / "stem")
+        journal = kwargs.pop("journal", None) or Journal(root)
+        if not journal.locked:
+            journal.lock()
+        router_config = router_config or RouterConfig()
         registry = {
             "format": FORMAT,
-            "stem_hash": digest,
+            "stem_hash": stem.content_hash(),
             "dim": stem.config.n_embd,
             "cartridge": {
                 "rank": cartridge_config.rank,
                 "targets": list(cartridge_config.targets),
             },
+            "model": {
+                "router": asdict(router_config),
+                "workspace": asdict(workspace_config or WorkspaceConfig()),
+            },
             "count": 0,
             "domains": [],
         }
-        (root / "index").mkdir(exist_ok=True)
-        atomic_write_text(root / REGISTRY, json.dumps(registry, indent=2))
-        lib = cls(root, stem.freeze(), cartridge_config, registry, **kwargs)
-        lib.flush()
+        for name, blob in stem.files().items():
+            journal.write(f"stem/{name}", blob)
+        lib = cls(
+            root,
+            stem.freeze(),
+            cartridge_config,
+            registry,
+            router_config=router_config,
+            journal=journal,
+            **kwargs,
+        )
+        lib.flush(extra_files)
         return lib
 
     @classmethod
-    def open(cls, root: Path, *, device: str = "cpu", **kwargs) -> Library:
-        """Open a library: read its registry and stem (hash-checked), but no cartridge."""
+    def open(cls, root: Path, *, device: str = "cpu", writable: bool = False, **kwargs) -> Library:
+        """Open a library: read its registry and stem (hash-checked), but no cartridge.
+
+        ``writable`` takes the folder's write lock (one writer at a time; or uses the
+        locked ``journal`` given) and reads each cartridge with its optimiser moments,
+        as training needs.
+        """
         path = root / REGISTRY
+        journal = kwargs.pop("journal", None) or Journal(root)
+        if writable and path.is_file() and not journal.locked:
+            journal.lock()
+        elif root.is_dir():
+            journal.settle()
         if not path.is_file():
+            journal.unlock()
             raise MissingFileError(
                 f"no cartridge library at {root} (no {REGISTRY})",
                 hint="train one with `holomind train DATA_DIR --library DIR`",
@@ -130,17 +182,37 @@ class Library:
             config = CartridgeConfig(
                 rank=registry["cartridge"]["rank"], targets=tuple(registry["cartridge"]["targets"])
             )
+            settings = registry.get("model", {})
+            RouterConfig(**settings.get("router", {}))
+            WorkspaceConfig(**settings.get("workspace", {}))
         except (ValueError, KeyError, TypeError) as exc:
+            journal.unlock()
             raise CorruptFileError(
                 f"{path} is not a cartridge registry ({exc})", hint="restore it from a backup"
             ) from None
         stem = Stem.load(root / "stem", device=device)
         if stem.content_hash() != registry["stem_hash"]:
+            journal.unlock()
             raise CorruptFileError(
                 f"the stem in {root / 'stem'} is not the one {path} names",
                 hint="put back the library's own stem",
             )
-        return cls(root, stem, config, registry, device=device, **kwargs)
+        return cls(root, stem, config, registry, device=device, journal=journal, **kwargs)
+
+    @property
+    def writable(self) -> bool:
+        """Whether this process holds the write lock (and so reads optimiser moments)."""
+        return self.journal.locked
+
+    @property
+    def router_config(self) -> RouterConfig:
+        """The routing settings saved with the library (the seed's defaults when none are)."""
+        return RouterConfig(**self.registry.get("model", {}).get("router", {}))
+
+    @property
+    def workspace_config(self) -> WorkspaceConfig:
+        """The workspace layer's settings saved with the library."""
+        return WorkspaceConfig(**self.registry.get("model", {}).get("workspace", {}))
 
     @staticmethod
     def exists(root: Path) -> bool:
@@ -307,8 +379,14 @@ class Library:
             return list(self._cache)
 
     def _read(self, cart_id: int) -> Cartridge:
+        rel = self._rel(cart_id)
+        folder = self.journal.staging / rel if cart_id in self._staged else self.root / rel
         cart = Cartridge.load(
-            self.path_of(cart_id), self.stem_hash, self.stem.config, self.cartridge_config
+            folder,
+            self.stem_hash,
+            self.stem.config,
+            self.cartridge_config,
+            with_optimizer=self.writable,
         )
         # The index, not the file, is the authority on where a cartridge lives.
         cart.state.id, cart.state.domain = cart_id, int(self.domains[cart_id])
@@ -324,39 +402,71 @@ class Library:
                 victim = next((i for i in self._cache if i not in self._pinned), None)
                 if victim is None:
                     return
-                cart = self._cache.pop(victim)
+                cart = self._cache[victim]
+            # Written out while still cached: a prefetch of it meanwhile would read stale files.
             if victim in self._dirty:
                 self._write(cart)
+            with self._lock:
+                self._cache.pop(victim)
             for callback in self.on_evict:
                 callback(victim)
 
+    def _check_writable(self) -> None:
+        if not self.writable:
+            raise InvalidInputError(
+                f"{self.root} was opened read-only", hint="open it with writable=True to train"
+            )
+
+    def _rel(self, cart_id: int) -> str:
+        return str(self.path_of(cart_id).relative_to(self.root))
+
     def _write(self, cart: Cartridge) -> None:
-        cart.save(self.path_of(cart.state.id), self.stem_hash)
+        self._check_writable()
+        rel = self._rel(cart.state.id)
+        for name, blob in cart.files(self.stem_hash).items():
+            self.journal.write(f"{rel}/{name}", blob)
+        self._staged.add(cart.state.id)
         self._dirty.discard(cart.state.id)
 
-    def flush(self) -> None:
-        """Write every changed cartridge, the index and the registry (each file atomically)."""
+    def flush(self, extra_files: dict[str, bytes] | None = None) -> None:
+        """Commit every change as one: cartridges, index, registry and ``extra_files``.
+
+        ``extra_files`` maps paths relative to the library to their new bytes (a
+        training run's state, the workspace layer). A crash at any point leaves the
+        previous commit or this one on disk, never a mixture.
+        """
+        with self._lock:
+            pending = list(self._pending.values())
+        wait(pending)  # no background read may race the moves below
         with self._lock:
             dirty = [self._cache[i] for i in sorted(self._dirty) if i in self._cache]
         for cart in dirty:
             self._write(cart)
-        idx = self.root / "index"
-        if self.large:
+        self._check_writable()
+        if self.large:  # its index is written in place (large libraries are served, not trained)
             self.signatures.flush()
             self.strengths.flush()
         else:
-            atomic_write_bytes(idx / "signatures.f32", self.signatures.astype(np.float32).tobytes())
-            atomic_write_bytes(idx / "domains.i32", self.domains.astype(np.int32).tobytes())
-            atomic_write_bytes(idx / "locals.i32", self.locals.astype(np.int32).tobytes())
-            atomic_write_bytes(idx / "strengths.f32", self.strengths.astype(np.float32).tobytes())
-        atomic_write_text(self.root / REGISTRY, json.dumps(self.registry, indent=2))
+            for name, values, dtype in (
+                ("signatures.f32", self.signatures, np.float32),
+                ("domains.i32", self.domains, np.int32),
+                ("locals.i32", self.locals, np.int32),
+                ("strengths.f32", self.strengths, np.float32),
+            ):
+                self.journal.write(f"index/{name}", values.astype(dtype).tobytes())
+        for rel, blob in (extra_files or {}).items():
+            self.journal.write(rel, blob)
+        self.journal.write(REGISTRY, json.dumps(self.registry, indent=2).encode())
+        self.journal.commit()
+        self._staged.clear()
 
     def close(self) -> None:
-        """Stop the prefetch thread and release index files (does not flush); idempotent."""
+        """Stop the prefetch thread, release index files and the write lock (no flush)."""
         if self._closed:
             return
         self._closed = True
         self._pool.shutdown(wait=True)
+        self.journal.unlock()
         if isinstance(self.router.index, HierarchicalIndex):
             self.router.index.close()
         for vector in (self.domains, self.locals, self.strengths):

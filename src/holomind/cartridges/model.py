@@ -11,7 +11,6 @@ workspace listened to it); the workspace layer learns from the mixture's loss.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,7 +23,6 @@ from holomind.cartridges.library import Library
 from holomind.cartridges.router import Route
 from holomind.cartridges.stem import ByteTokenizer
 from holomind.errors import CorruptFileError, InvalidInputError
-from holomind.files import atomic_write_bytes
 
 WORKSPACE_WEIGHTS = "workspace.safetensors"
 
@@ -35,7 +33,8 @@ class BrainOutput:
 
     log_probs: torch.Tensor  # (B, T, V) the broadcast prediction
     loss: torch.Tensor | None = None  # mixture NLL (what the model scores)
-    train_loss: torch.Tensor | None = None  # mixture NLL + each cartridge's own weighted NLL
+    own_loss: torch.Tensor | None = None  # each cartridge's own NLL, weighted by its share
+    train_loss: torch.Tensor | None = None  # loss + own_loss: what training minimises
     route: Route | None = None
     cartridge_losses: dict[int, float] = field(default_factory=dict)  # own NLL per cartridge
     cartridges: list[Cartridge] = field(default_factory=list)  # the active set, by position
@@ -46,11 +45,13 @@ class CartridgeModel(nn.Module):
     """The whole predictor over a library; works with an empty library (then it is the stem)."""
 
     def __init__(self, library: Library, workspace: WorkspaceConfig | None = None) -> None:
+        """The model over ``library``, with the workspace settings saved in it unless given."""
         super().__init__()
         self.library = library
         self.stem = library.stem
         self.tokenizer = ByteTokenizer()
-        self.binding = WorkspaceLayer(workspace or WorkspaceConfig(), self.stem.config.n_embd)
+        config = workspace or library.workspace_config
+        self.binding = WorkspaceLayer(config, self.stem.config.n_embd)
         self.binding.to(library.device)
         self._load_binding()
 
@@ -73,13 +74,12 @@ class CartridgeModel(nn.Module):
                 f"{path} is unreadable ({exc})", hint="restore it or delete it to start afresh"
             ) from None
 
-    def save(self) -> None:
-        """Write the library (cartridges, index, registry) and the workspace layer."""
+    def save(self, extra_files: dict[str, bytes] | None = None) -> None:
+        """Commit the library (cartridges, index, registry), the workspace layer and extras."""
         from safetensors.torch import save
 
-        self.library.flush()
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.binding.state_dict().items()}
-        atomic_write_bytes(Path(self.library.root) / WORKSPACE_WEIGHTS, save(tensors))
+        self.library.flush({WORKSPACE_WEIGHTS: save(tensors), **(extra_files or {})})
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
         """Context stem embeddings (B, C), unit length."""
@@ -97,7 +97,7 @@ class CartridgeModel(nn.Module):
         if len(self.library) == 0:
             logp = F.log_softmax(stem.lm_head(stem.top(x)), dim=-1)  # (B, T, V)
             loss = _nll(logp, targets)
-            return BrainOutput(logp, loss, loss, embeddings=emb)
+            return BrainOutput(logp, loss=loss, train_loss=loss, embeddings=emb)
         route = route or self.library.router.route(emb)
         B, T, C = x.shape
         k = route.ids.shape[1]
@@ -116,7 +116,8 @@ class CartridgeModel(nn.Module):
             return out
         own = -logp.gather(-1, targets[:, None, :, None].expand(B, k, T, 1)).squeeze(-1)
         out.loss = _nll(mix, targets)  # (B, k, T) own above; scalar here
-        out.train_loss = out.loss + (own * weights.detach()).sum(dim=1).mean()
+        out.own_loss = (own * weights.detach()).sum(dim=1).mean()
+        out.train_loss = out.loss + out.own_loss
         per = own.detach().mean(dim=2).view(-1)  # (B*k,)
         for j, cart in enumerate(carts):
             mask = sel == j

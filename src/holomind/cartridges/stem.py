@@ -19,7 +19,7 @@ import torch.nn as nn
 from torch.nn import functional as F
 
 from holomind.errors import CorruptFileError, MissingFileError
-from holomind.files import atomic_write_bytes, atomic_write_text
+from holomind.files import atomic_write_bytes
 
 STEM_WEIGHTS = "stem.safetensors"
 STEM_CONFIG = "config.json"
@@ -207,22 +207,25 @@ class Stem(nn.Module):
             h.update(t.detach().cpu().contiguous().numpy().tobytes())
         return h.hexdigest()
 
-    def save(self, directory: Path) -> str:
-        """Write weights, config and tokenizer atomically; returns the content hash."""
+    def files(self) -> dict[str, bytes]:
+        """Weights, config (with the content hash) and tokenizer, by file name."""
         from safetensors.torch import save
 
-        directory.mkdir(parents=True, exist_ok=True)
         digest = self.content_hash()
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        blob = save(tensors, metadata={"content_hash": digest})
-        atomic_write_bytes(directory / STEM_WEIGHTS, blob)
-        atomic_write_text(
-            directory / STEM_CONFIG, json.dumps({**asdict(self.config), "hash": digest}, indent=2)
-        )
-        atomic_write_text(
-            directory / STEM_TOKENIZER, json.dumps({"type": "bytes", "vocab_size": 256})
-        )
-        return digest
+        config = json.dumps({**asdict(self.config), "hash": digest}, indent=2)
+        return {
+            STEM_WEIGHTS: save(tensors, metadata={"content_hash": digest}),
+            STEM_CONFIG: config.encode(),
+            STEM_TOKENIZER: json.dumps({"type": "bytes", "vocab_size": 256}).encode(),
+        }
+
+    def save(self, directory: Path) -> str:
+        """Write weights, config and tokenizer, each atomically; returns the content hash."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, blob in self.files().items():
+            atomic_write_bytes(directory / name, blob)
+        return self.content_hash()
 
     @classmethod
     def load(cls, directory: Path, device: str = "cpu") -> Stem:

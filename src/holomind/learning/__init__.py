@@ -1,27 +1,51 @@
-"""Learning: the training loop with named life-cycle events, and the plugins that hook it."""
+"""Learning: one training loop with named life-cycle events, its stages, and the plugins on it."""
 
 from holomind.learning.data import Corpus, Document
+from holomind.learning.loop import Iteration, Loop, Plugin, Stage, TrainState
 from holomind.learning.plugins import (
     Checkpoint,
+    HebbianRouting,
     MaturityFreezing,
+    MaturityTracking,
     PhaseSchedule,
     ProgressLine,
+    SignatureFollowing,
     TensorBoardLogger,
     WorkspacePublisher,
+    standard_plugins,
 )
-from holomind.learning.trainer import Plugin, TrainConfig, Trainer, TrainState
+from holomind.learning.stages import CartridgeStage, StemStage
+from holomind.learning.trainer import (
+    TrainConfig,
+    Trainer,
+    library_settings,
+    resolve_config,
+    saved_run,
+)
 
 __all__ = [
+    "CartridgeStage",
     "Checkpoint",
     "Corpus",
     "Document",
+    "HebbianRouting",
+    "Iteration",
+    "Loop",
     "MaturityFreezing",
+    "MaturityTracking",
     "PhaseSchedule",
     "Plugin",
     "ProgressLine",
+    "SignatureFollowing",
+    "Stage",
+    "StemStage",
     "TensorBoardLogger",
     "TrainConfig",
     "TrainState",
     "Trainer",
     "WorkspacePublisher",
+    "library_settings",
+    "resolve_config",
+    "saved_run",
+    "standard_plugins",
 ]

@@ -1,12 +1,13 @@
 """Training text: every ``*.txt`` under a folder, split into train and validation bytes.
 
 A file's domain is the first sub-folder it sits in (``DATA/licences/gpl.txt`` →
-``licences``); files directly in the folder have no named domain and are
-assigned one by domain detection.
+``licences``), or the one name given for all of them; files directly in the
+folder otherwise have no named domain and are assigned one by domain detection.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,13 @@ class Corpus:
         self.block_size = block_size
 
     @classmethod
-    def from_folder(cls, root: Path, block_size: int, val_fraction: float = 0.1) -> Corpus:
-        """Read ``*.txt`` under root; files too short for one training window are skipped."""
+    def from_folder(
+        cls, root: Path, block_size: int, val_fraction: float = 0.1, domain: str | None = None
+    ) -> Corpus:
+        """Read ``*.txt`` under root; files too short for one training window are skipped.
+
+        ``domain`` names the domain of every file (sub-folders then do not).
+        """
         if not root.is_dir():
             raise MissingFileError(f"data folder {root} does not exist", hint="check the path")
         docs = []
@@ -52,14 +58,23 @@ class Corpus:
             val = [b for i, p in enumerate(parts) if i in held for b in p]
             if len(train) < block_size + 1 or len(val) < block_size + 1:
                 continue
-            domain = rel.parts[0] if len(rel.parts) > 1 else None
-            docs.append(Document(path, domain, train, val))
+            named = domain or (rel.parts[0] if len(rel.parts) > 1 else None)
+            docs.append(Document(path, named, train, val))
         if not docs:
             raise InvalidInputError(
                 f"no usable *.txt files in {root}",
                 hint=f"add UTF-8 text files of at least {seg + block_size + 1} bytes",
             )
         return cls(docs, block_size)
+
+    def fingerprint(self) -> str:
+        """SHA-256 over every document's domain and bytes: a resumed run checks its data with it."""
+        h = hashlib.sha256()
+        for d in self.documents:
+            h.update(f"{d.path.name}\0{d.domain}\0{len(d.train)}\0{len(d.val)}\0".encode())
+            h.update(bytes(d.train))
+            h.update(bytes(d.val))
+        return h.hexdigest()
 
     def num_tokens(self) -> int:
         """Training bytes in the corpus."""

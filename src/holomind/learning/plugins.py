@@ -1,4 +1,11 @@
-"""Plugins on the training loop: phases, freezing, progress, TensorBoard, workspace, checkpoints."""
+"""Plugins on the training loop: learning rules, phases, freezing, progress, metrics, checkpoints.
+
+Each is switched on by being in the trainer's plugin list (`standard_plugins`
+is what `holomind train` uses) and off by being left out — which is also how a
+benchmark ablates one. The learning rules that follow a cartridge step
+(`MaturityTracking`, `HebbianRouting`, `SignatureFollowing`) touch only the
+cartridges this experience trains.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
+import torch
+import torch.nn.functional as F
 
-from holomind.learning.trainer import Plugin, Trainer
+from holomind.learning.loop import Plugin
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,11 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 1e6
 
 
+def _learning(loop: Any) -> bool:
+    """Whether the loop is in a cartridge stage (the rules below apply there only)."""
+    return loop.state.stage == "cartridges"
+
+
 class PhaseSchedule(Plugin):
     """Moves the cartridge stage through representation → alignment → stabilization."""
 
@@ -50,76 +65,171 @@ class PhaseSchedule(Plugin):
                 return i
         return len(self.phases) - 1
 
-    def _enter(self, trainer: Trainer, index: int) -> None:
+    def _enter(self, loop: Any, index: int) -> None:
         self._current = index
         phase = self.phases[index]
-        s = trainer.state
+        s = loop.state
         s.phase, s.lr_scale, s.freeze_threshold = phase.name, phase.lr_scale, phase.freeze_threshold
-        trainer.emit("before_phase")
+        loop.emit("before_phase")
 
-    def before_cartridges(self, trainer: Trainer) -> None:
+    def before_stage(self, loop: Any) -> None:
         """Cartridge steps begin in the first phase."""
-        self._enter(trainer, 0)
+        if _learning(loop):
+            self._enter(loop, 0)
 
-    def after_training_iteration(self, trainer: Trainer) -> None:
+    def after_training_iteration(self, loop: Any) -> None:
         """Switch phase when the step count crosses a boundary."""
-        s = trainer.state
-        if s.stage != "cartridges":
+        s = loop.state
+        if not _learning(loop):
             return
         index = self._phase_at(s.step, s.total)
         if index != self._current:
-            self._enter(trainer, index)
+            self._enter(loop, index)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The phase the stage is in."""
+        return {"current": self._current}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue in the saved phase."""
+        self._current = state.get("current", -1)
+
+
+class MaturityTracking(Plugin):
+    """Fast and slow running means of each learning cartridge's loss; maturity = their agreement."""
+
+    def after_update(self, loop: Any) -> None:
+        """Update the means and maturity of the cartridges this step trained."""
+        if not _learning(loop):
+            return
+        lib, trainable = loop.library, loop.stage.trainable
+        for cart_id, loss in loop.iteration.output.cartridge_losses.items():
+            if cart_id not in trainable:
+                continue
+            st = lib.get(cart_id).state
+            st.steps += 1
+            st.loss_fast = loss if st.loss_fast is None else 0.7 * st.loss_fast + 0.3 * loss
+            st.loss_ema = loss if st.loss_ema is None else 0.97 * st.loss_ema + 0.03 * loss
+            if st.steps >= 20:
+                drift = abs(st.loss_fast - st.loss_ema) / max(st.loss_ema, 1e-6)
+                st.maturity = float(max(0.0, 1.0 - 10.0 * drift))
+            lib.mark_dirty(cart_id)
 
 
 class MaturityFreezing(Plugin):
-    """Freezes cartridges whose loss has settled, once the phase allows freezing."""
+    """Freezes learning cartridges whose loss has settled, once the phase allows freezing."""
 
     def __init__(self, min_steps: int = 200) -> None:
         self.min_steps = min_steps
 
-    def after_training_iteration(self, trainer: Trainer) -> None:
-        """Freeze every active cartridge whose maturity passed the phase's threshold."""
-        s, lib, model = trainer.state, trainer.library, trainer.model
-        if s.stage != "cartridges" or s.freeze_threshold is None or model is None or lib is None:
+    def after_update(self, loop: Any) -> None:
+        """Freeze every cartridge this step trained whose maturity passed the phase's threshold."""
+        s = loop.state
+        if not _learning(loop) or s.freeze_threshold is None:
             return
-        for cart_id in lib.cached_ids():
-            cart = lib.get(cart_id)
+        for cart in loop.iteration.output.cartridges:
             st = cart.state
-            if not st.frozen and st.steps >= self.min_steps and st.maturity >= s.freeze_threshold:
+            if st.id not in loop.stage.trainable or st.frozen:
+                continue
+            if st.steps >= self.min_steps and st.maturity >= s.freeze_threshold:
                 st.frozen = True
                 cart.requires_grad_(False)
-                lib.mark_dirty(cart_id)
+                loop.library.mark_dirty(st.id)
+
+
+class HebbianRouting(Plugin):
+    """Routes whose cartridge beat the others' loss strengthen (the router's Hebbian rule)."""
+
+    def after_update(self, loop: Any) -> None:
+        """Update the strengths of the learning cartridges active in this step."""
+        if not _learning(loop):
+            return
+        losses = loop.iteration.output.cartridge_losses
+        ids = [i for i in losses if i in loop.stage.trainable]
+        loop.library.router.hebbian_update(ids, [losses[i] for i in ids])
+
+
+class SignatureFollowing(Plugin):
+    """Moves each owner's signature toward the embeddings of its own documents' windows."""
+
+    def __init__(self, rate: float = 0.05) -> None:
+        self.rate = rate
+
+    def after_update(self, loop: Any) -> None:
+        """One step of each owner's signature toward this batch's windows of its documents."""
+        if not _learning(loop):
+            return
+        lib, out = loop.library, loop.iteration.output
+        owners = np.array([d.cartridge for d in loop.iteration.batch[2]])
+        for cart_id in np.unique(owners):
+            mean = out.embeddings[torch.from_numpy(owners == cart_id)].mean(dim=0)
+            sig = torch.from_numpy(np.array(lib.signatures[cart_id])).to(mean)
+            lib.set_signature(int(cart_id), F.normalize(sig + self.rate * (mean - sig), dim=-1))
+
+
+class Checkpoint(Plugin):
+    """Commits the run every ``every`` steps (stage ends and stops are always committed)."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+
+    def after_training_iteration(self, loop: Any) -> None:
+        """Commit on schedule."""
+        s = loop.state
+        if self.every > 0 and s.step % self.every == 0 and s.step < s.total:
+            loop.checkpoint()
+
+
+def standard_plugins(config: Any) -> list[Plugin]:
+    """What every `holomind train` run uses: the learning rules, phases, freezing, checkpoints."""
+    return [
+        PhaseSchedule(),
+        MaturityTracking(),
+        MaturityFreezing(),
+        HebbianRouting(),
+        SignatureFollowing(config.signature_rate),
+        Checkpoint(config.checkpoint_every),
+    ]
 
 
 class ProgressLine(Plugin):
-    """Prints "Step 300 [phase] - Loss: … - Active: … - RSS: … MB" every few steps."""
+    """Prints "Step 300/1000 [phase] - Loss: … - RSS: … MB - ETA: …" every few steps."""
 
     def __init__(self, every: int, write: Callable[[str], None] = print) -> None:
         self.every = max(1, every)
         self.write = write
 
-    def before_phase(self, trainer: Trainer) -> None:
+    def before_phase(self, loop: Any) -> None:
         """Announce a phase change."""
-        self.write(f"Phase: entering {trainer.state.phase.upper()}")
+        self.write(f"Phase: entering {loop.state.phase.upper()}")
 
-    def after_training_iteration(self, trainer: Trainer) -> None:
+    def after_training_iteration(self, loop: Any) -> None:
         """Print the progress line on every ``every``-th step and on the last one."""
-        s = trainer.state
+        s = loop.state
         if s.step % self.every and s.step != s.total:
             return
-        lib = trainer.library
+        lib = loop.library
         frozen = sum(lib.get(i).state.frozen for i in lib.cached_ids()) if lib is not None else 0
-        m = metrics(trainer)
+        m = metrics(loop)
         self.write(
             f"Step {s.step} [{s.phase}] - Loss: {s.loss:.4f} - Active: {s.active}/{m['cartridges']}"
             f" - Frozen: {frozen} - Tok/s: {m['tokens_per_s']:,.0f} - RSS: {m['rss_mb']:.0f} MB"
+            f" - ETA: {_duration(m['eta_s'])}"
         )
 
 
-def metrics(trainer: Trainer) -> dict[str, Any]:
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def metrics(loop: Any) -> dict[str, Any]:
     """The numbers a step reports (JSON-ready)."""
-    s = trainer.state
-    lib = trainer.library
+    s = loop.state
+    lib = loop.library
+    elapsed = max(1e-9, time.perf_counter() - s.started)
+    batch = loop.config.batch * loop.config.seq_len
+    steps_done = max(1, s.tokens // max(1, batch))  # steps taken since this process started
     return {
         "stage": s.stage,
         "phase": s.phase,
@@ -128,7 +238,8 @@ def metrics(trainer: Trainer) -> dict[str, Any]:
         "loss": s.loss,
         "active": s.active,
         "cartridges": len(lib) if lib is not None else 0,
-        "tokens_per_s": s.tokens / max(1e-9, time.perf_counter() - s.started),
+        "tokens_per_s": s.tokens / elapsed,
+        "eta_s": (s.total - s.step) * elapsed / steps_done,
         "rss_mb": rss_mb(),
     }
 
@@ -141,26 +252,28 @@ class TensorBoardLogger(Plugin):
         self.every = max(1, every)
         self.writer: Any = None
 
-    def before_training(self, trainer: Trainer) -> None:
-        """Open the event file."""
+    def before_training(self, loop: Any) -> None:
+        """Open the event file (a resumed run drops what the killed one logged after its save)."""
         from torch.utils.tensorboard import SummaryWriter
 
-        self.writer = SummaryWriter(log_dir=str(self.log_dir))
+        self.writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=loop.state.step or None)
 
-    def after_training_iteration(self, trainer: Trainer) -> None:
-        """Log loss, tokens/s, RSS and counts for this stage."""
-        s = trainer.state
+    def after_training_iteration(self, loop: Any) -> None:
+        """Log loss, every named loss term, tokens/s, RSS and counts for this stage."""
+        s = loop.state
         if s.step % self.every and s.step != s.total:
             return
-        m = metrics(trainer)
+        m = metrics(loop)
         for name in ("loss", "tokens_per_s", "rss_mb", "active", "cartridges"):
             self.writer.add_scalar(f"{s.stage}/{name}", m[name], s.step)
+        for name, value in loop.iteration.losses.items():
+            self.writer.add_scalar(f"{s.stage}/loss_{name}", float(value.detach()), s.step)
         self.writer.add_scalar(f"{s.stage}/lr_scale", s.lr_scale, s.step)
 
-    def after_training(self, trainer: Trainer) -> None:
+    def after_training(self, loop: Any) -> None:
         """Log validation losses and close the file."""
-        for name, value in trainer.state.val_after.items():
-            self.writer.add_scalar(f"val/{name or 'all'}", value, trainer.state.step)
+        for name, value in loop.state.val_after.items():
+            self.writer.add_scalar(f"val/{name or 'all'}", value, loop.state.step)
         self.writer.close()
 
 
@@ -171,35 +284,21 @@ class WorkspacePublisher(Plugin):
         self.workspace = workspace
         self.every = max(1, every)
 
-    def after_training_iteration(self, trainer: Trainer) -> None:
+    def after_training_iteration(self, loop: Any) -> None:
         """Write ``train/metrics`` every few steps."""
-        s = trainer.state
+        s = loop.state
         if s.step % self.every == 0 or s.step == s.total:
-            self.workspace.write("train/metrics", metrics(trainer))
+            self.workspace.write("train/metrics", metrics(loop))
 
-    def on_spawn(self, trainer: Trainer, cart_id: int) -> None:
+    def on_spawn(self, loop: Any, cart_id: int) -> None:
         """Write ``cartridges/spawned`` for each new cartridge."""
-        lib = trainer.library
-        assert lib is not None
+        lib = loop.library
         st = lib.get(cart_id).state
         self.workspace.write(
             "cartridges/spawned",
             {"id": cart_id, "domain": st.name, "parent": st.parent, "count": len(lib)},
         )
 
-    def after_training(self, trainer: Trainer) -> None:
+    def after_training(self, loop: Any) -> None:
         """Write ``train/done`` with the run's summary."""
-        self.workspace.write("train/done", trainer.summary())
-
-
-class Checkpoint(Plugin):
-    """Saves the library every ``every`` cartridge steps."""
-
-    def __init__(self, every: int) -> None:
-        self.every = every
-
-    def after_training_iteration(self, trainer: Trainer) -> None:
-        """Save on schedule."""
-        s = trainer.state
-        if self.every > 0 and s.stage == "cartridges" and s.step % self.every == 0:
-            trainer.save()
+        self.workspace.write("train/done", loop.summary())
