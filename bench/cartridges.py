@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -59,6 +58,7 @@ from holomind.cartridges import (  # noqa: E402
 )
 from holomind.cartridges.library import REGISTRY  # noqa: E402
 from holomind.cartridges.router import ExactIndex, build_hierarchical_index  # noqa: E402
+from holomind.learning.plugins import peak_rss_mb  # noqa: E402
 
 PER_DOMAIN = 1000
 
@@ -71,6 +71,7 @@ def build_library(root: Path, count: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     stem = Stem(StemConfig())
     lib = Library.create(root, stem, CartridgeConfig())
+    lib.close()  # what follows writes the synthetic index and folders directly
     dim = stem.config.n_embd
     template = Cartridge(CartridgeConfig(), stem.config, CartridgeState(name="synthetic"))
     with torch.no_grad():
@@ -125,15 +126,6 @@ def queries(lib_root: Path, count: int, n: int, rng: np.random.Generator) -> np.
     return (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (VmHWM: unlike ru_maxrss, not inherited
-    from the parent across fork + exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 # ---- children: one fresh process per library size and mode -----------------------------
 
 
@@ -145,11 +137,9 @@ def child(mode: str, root: Path, steps: int, device: str) -> dict:
         for i in range(len(lib)):
             lib.get(i)
     else:  # the cache is smaller than the smallest library: every size streams from disk
-        lib = Library.open(root, cache_size=8, device=device)
+        lib = Library.open(root, cache_size=8, device=device, writable=mode == "train")
     model = CartridgeModel(lib)
     embeds = torch.from_numpy(np.load(root / "queries.npy"))
-    opts: dict[int, torch.optim.Optimizer] = {}
-    lib.on_evict.append(lambda i: opts.pop(i, None))
     start_rss = peak_rss_mb()
     for step in range(steps):
         x = torch.randint(0, 256, (4, 64), device=device)
@@ -161,8 +151,8 @@ def child(mode: str, root: Path, steps: int, device: str) -> dict:
             continue
         out = model(x, x, route=route)
         out.train_loss.backward()
-        for cart in out.cartridges:
-            opt = opts.setdefault(cart.state.id, torch.optim.AdamW(cart.parameters(), lr=1e-4))
+        for cart in out.cartridges:  # each cartridge's AdamW moments travel with it, as in training
+            opt = cart.optimizer(1e-4)
             opt.step()
             opt.zero_grad(set_to_none=True)
             lib.mark_dirty(cart.state.id)
@@ -298,14 +288,13 @@ def bench_train(workdir: Path, device: str, steps: int) -> dict:
         lib.close()
     lib = Library.open(root, device=device, router_config=RouterConfig(active_k=4))
     model = CartridgeModel(lib)
-    opts: dict[int, torch.optim.Optimizer] = {}
     ws = torch.optim.AdamW(model.binding.parameters(), lr=1e-4)
 
     def ours_step(x: torch.Tensor) -> None:
         out = model(x, x)
         out.train_loss.backward()
         for cart in out.cartridges:
-            opt = opts.setdefault(cart.state.id, torch.optim.AdamW(cart.parameters(), lr=1e-4))
+            opt = cart.optimizer(1e-4)
             opt.step()
             opt.zero_grad(set_to_none=True)
         ws.step()

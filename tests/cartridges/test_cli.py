@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from holomind.cartridges import CartridgeModel, Library, RouterConfig
 from tests.cartridges.test_model import make_library
 
 
@@ -55,6 +56,17 @@ def test_generate_is_deterministic_per_seed(holomind, library: Path) -> None:
     assert one.stdout != other.stdout
     bad = holomind(*args, "--temperature", "0", "x")
     assert bad.returncode == 2 and "temperature > 0" in bad.stderr
+
+
+def test_generate_uses_the_settings_saved_with_the_library(holomind, tmp_path: Path) -> None:
+    make_library(tmp_path / "lib", router_config=RouterConfig(active_k=1)).library.close()
+    lib = tmp_path / "lib"
+    done = holomind("cartridges", "generate", "--library", str(lib), "--max-tokens", "30", "ab")
+    assert done.returncode == 0, done.stderr
+    saved = CartridgeModel(Library.open(lib)).generate("ab", 30)
+    both = CartridgeModel(Library.open(lib, router_config=RouterConfig(active_k=2)))
+    assert done.stdout == "ab" + saved + "\n"
+    assert both.generate("ab", 30) != saved  # active_k matters, and the saved 1 was used
 
 
 def test_missing_library_is_one_clear_line(holomind, tmp_path: Path) -> None:

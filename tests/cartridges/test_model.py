@@ -19,16 +19,19 @@ from holomind.cartridges import (
     RouterConfig,
     Stem,
     StemConfig,
+    WorkspaceConfig,
 )
 from holomind.errors import CorruptFileError, MissingFileError, StemMismatchError
 
 SMALL = StemConfig(block_size=32, n_layer=2, n_head=2, n_embd=32)
 
 
-def make_library(root: Path, seed: int = 0) -> CartridgeModel:
+def make_library(
+    root: Path, seed: int = 0, router_config: RouterConfig | None = None
+) -> CartridgeModel:
     """A library with two trained-looking cartridges (random adapters) on a random stem."""
     torch.manual_seed(seed)
-    lib = Library.create(root, Stem(SMALL), CartridgeConfig(rank=4))
+    lib = Library.create(root, Stem(SMALL), CartridgeConfig(rank=4), router_config=router_config)
     model = CartridgeModel(lib)
     for name in ("a", "b"):
         cart = lib.spawn(lib.domain_id(name), torch.randn(SMALL.n_embd))
@@ -95,6 +98,60 @@ def test_seed_default_cartridge_is_about_100_kb() -> None:
     cart = Cartridge(CartridgeConfig(), StemConfig())
     # rank 16 on the top block's mlp.c_proj (1024 -> 256) + a rank-16 head + bias + signature
     assert cart.num_bytes() == 4 * (16 * (1024 + 256) + 16 * (256 + 256) + 256 + 256)
+
+
+def _adamw_steps(cart: Cartridge, n: int) -> None:
+    """n AdamW steps on a fixed quadratic loss of every parameter."""
+    gen = torch.Generator().manual_seed(5)
+    targets = [torch.randn(p.shape, generator=gen) for p in cart.parameters()]
+    for _ in range(n):
+        loss = sum(((p - t) ** 2).sum() for p, t in zip(cart.parameters(), targets, strict=True))
+        opt = cart.optimizer(0.01)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def test_a_cartridge_continues_exactly_with_the_adamw_moments_saved_with_it(
+    tmp_path: Path,
+) -> None:
+    torch.manual_seed(0)
+    whole = Cartridge(CartridgeConfig(rank=2), SMALL)
+    halves = Cartridge(CartridgeConfig(rank=2), SMALL)
+    halves.copy_from(whole)
+    _adamw_steps(whole, 5)
+    _adamw_steps(halves, 3)
+    halves.save(tmp_path / "cart", "stem")
+    meta = json.loads((tmp_path / "cart" / "meta.json").read_text())
+    assert len(meta["optimizer_sha256"]) == 64
+    resumed = Cartridge.load(tmp_path / "cart", "stem", SMALL, with_optimizer=True)
+    _adamw_steps(resumed, 2)
+    for (name, a), (_, b) in zip(whole.named_parameters(), resumed.named_parameters(), strict=True):
+        assert torch.equal(a, b), name
+    # read without its moments (as serving does), the same cartridge starts AdamW afresh
+    fresh = Cartridge.load(tmp_path / "cart", "stem", SMALL)
+    _adamw_steps(fresh, 2)
+    assert not torch.equal(fresh.head_B, resumed.head_B)
+    moments = tmp_path / "cart" / "optimizer.safetensors"
+    moments.write_bytes(moments.read_bytes()[:-4])
+    with pytest.raises(CorruptFileError, match="optimizer.safetensors does not match"):
+        Cartridge.load(tmp_path / "cart", "stem", SMALL, with_optimizer=True)
+
+
+def test_settings_that_shape_outputs_are_saved_with_the_library(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    Library.create(
+        tmp_path / "lib",
+        Stem(SMALL),
+        CartridgeConfig(rank=2),
+        router_config=RouterConfig(active_k=1),
+        workspace_config=WorkspaceConfig(slots=1, route_weight=3.0),
+    ).close()
+    registry = json.loads((tmp_path / "lib" / "registry.json").read_text())
+    assert registry["model"]["router"]["active_k"] == 1
+    reopened = Library.open(tmp_path / "lib")
+    assert reopened.router.config.active_k == 1
+    assert CartridgeModel(reopened).binding.config == WorkspaceConfig(slots=1, route_weight=3.0)
 
 
 def test_damaged_weights_are_refused(tmp_path: Path) -> None:

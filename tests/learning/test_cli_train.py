@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from holomind.learning.texts import build_corpus
 
@@ -80,50 +84,92 @@ def test_bad_inputs_give_one_line_and_exit_2(holomind, tmp_path: Path) -> None:
     assert not (tmp_path / "lib").exists()
 
 
-def test_ctrl_c_saves_and_stops_cleanly(holomind_home: Path, tmp_path: Path) -> None:
-    data = build_corpus(tmp_path / "data", size=4000)
-    lib = tmp_path / "lib"
-    env = {**os.environ, "HOLOMIND_HOME": str(holomind_home), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "holomind",
-            "train",
-            str(data),
-            "--library",
-            str(lib),
-            "--stem-steps",
-            "20",
-            "--steps",
-            "100000",
-            "--log-every",
-            "5",
-            *TINY,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+def _train(home: Path, data: Path, lib: Path, *args: str) -> subprocess.Popen:
+    """`holomind train` started in the background, its output unbuffered."""
+    env = {**os.environ, "HOLOMIND_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "holomind", "train", str(data), "--library", str(lib), *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _signal_at(proc: subprocess.Popen, marker: str, sig: int, unless: str = "\0") -> str:
+    """Send ``sig`` once a progress line starts with ``marker`` (and lacks ``unless``)."""
     assert proc.stdout is not None
     deadline = time.monotonic() + 300
     for line in proc.stdout:
-        if "[representation]" in line or time.monotonic() > deadline:
-            break
-    proc.send_signal(signal.SIGINT)
+        if (line.startswith(marker) and unless not in line) or time.monotonic() > deadline:
+            proc.send_signal(sig)
+            return line
+    err = proc.stderr.read() if proc.stderr else ""
+    raise AssertionError(f"the run ended before {marker!r}: {err}")
+
+
+def test_ctrl_c_in_the_stem_stage_keeps_no_half_stem_and_resumes(
+    holomind, holomind_home: Path, tmp_path: Path
+) -> None:
+    data = build_corpus(tmp_path / "data", size=4000)
+    lib = tmp_path / "lib"
+    args = ("--stem-steps", "150", "--steps", "20", "--log-every", "5", *TINY)
+    proc = _train(holomind_home, data, lib, *args)
+    _signal_at(proc, "Step 5 [stem]", signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Stopped by Ctrl-C at step" in out and f"--library {lib} --resume" in out
     assert "Traceback" not in err
-    registry = json.loads((lib / "registry.json").read_text())
-    assert registry["count"] >= 3
-    listed = subprocess.run(
-        [sys.executable, "-m", "holomind", "cartridges", "list", "--library", str(lib), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
+    # the half-trained stem is not a library: only the run's state holds it
+    assert not (lib / "registry.json").exists() and not (lib / "stem").exists()
+    run = json.loads((lib / "run" / "state.json").read_text())
+    assert run["state"]["stage"] == "stem" and 5 <= run["state"]["step"] < 150
+    again = holomind("train", str(data), "--library", str(lib), *args)
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines() == [
+        f"error: {lib} holds an unfinished run (stage stem, step {run['state']['step']} of 150):"
+        f" continue it with --resume, or delete {lib / 'run'} to train anew from what is saved"
+    ]
+    done = holomind("train", str(data), "--library", str(lib), "--resume", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["stage"], summary["step"]) == ("cartridges", 20)
+    assert not summary["stopped_early"]
+    listed = holomind("cartridges", "list", "--library", str(lib), "--json")
     steps = [c["steps"] for c in json.loads(listed.stdout)]
-    assert len(steps) == registry["count"] and max(steps) > 0
+    assert len(steps) == 3 and min(steps) > 0
+
+
+def _library_digest(lib: Path) -> str:
+    """SHA-256 over every file of a library and its run state (but spawn times and logs)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in lib.rglob("*") if p.is_file()):
+        rel = path.relative_to(lib)
+        if rel.parts[0] == "logs" or path.name == ".lock":
+            continue
+        blob = path.read_bytes()
+        if path.name == "meta.json":
+            meta = json.loads(blob)
+            meta.pop("created")
+            blob = json.dumps(meta, sort_keys=True).encode()
+        h.update(str(rel).encode() + b"\0" + blob)
+    return h.hexdigest()
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_steps_then_resume_ends_bit_identical(
+    holomind, holomind_home: Path, tmp_path: Path
+) -> None:
+    data = build_corpus(tmp_path / "data", size=3000)
+    args = ("--stem-steps", "30", "--steps", "40", "--log-every", "1", "--checkpoint-every", "7")
+    whole = holomind("train", str(data), "--library", str(tmp_path / "whole"), *args, *TINY)
+    assert whole.returncode == 0, whole.stderr
+    rng = random.Random(10)  # fixed, so a failure can be replayed
+    in_stem, in_cartridges = rng.randint(1, 29), rng.randint(1, 39)
+    lib = tmp_path / "killed"
+    proc = _train(holomind_home, data, lib, *args, *TINY)
+    _signal_at(proc, f"Step {in_stem} [stem]", signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (lib / "registry.json").exists()  # killed in the stem stage: no stem yet
+    proc = _train(holomind_home, data, lib, "--resume")
+    _signal_at(proc, f"Step {in_cartridges} [", signal.SIGKILL, unless="[stem]")
+    proc.wait(timeout=60)
+    done = holomind("train", str(data), "--library", str(lib), "--resume")
+    assert done.returncode == 0, done.stderr
+    assert _library_digest(lib) == _library_digest(tmp_path / "whole"), (in_stem, in_cartridges)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from holomind.cartridges import CartridgeConfig, CartridgeModel, Library, Stem
-from holomind.learning import Corpus, Plugin, TrainConfig, Trainer, standard_plugins
+from holomind.errors import ConfigError, InvalidInputError
+from holomind.learning import (
+    Corpus,
+    Plugin,
+    TrainConfig,
+    Trainer,
+    resolve_config,
+    saved_run,
+    standard_plugins,
+)
 from holomind.learning.texts import DOMAINS, build_corpus
 
 SMALL = {
@@ -114,3 +125,51 @@ def test_library_reopens_with_the_same_predictions(trained) -> None:
     after = reopened(torch.from_numpy(x)).log_probs.detach()
     assert torch.equal(before, after)
     assert reopened.generate("def ", 40, seed=3) == trainer.model.generate("def ", 40, seed=3)
+
+
+class StopAt(Plugin):
+    """Asks the loop to stop (as Ctrl-C does) after a given step of a given stage."""
+
+    def __init__(self, stage: str, step: int) -> None:
+        self.stage, self.step = stage, step
+
+    def after_training_iteration(self, trainer: Trainer) -> None:
+        if (trainer.state.stage, trainer.state.step) == (self.stage, self.step):
+            trainer.request_stop()
+
+
+TINY = {**SMALL, "dim": 32, "adapter_rank": 2, "batch": 4, "stem_steps": 6, "steps": 4}
+
+
+def test_settings_come_from_the_library_and_contradictions_are_refused(
+    trained, tmp_path: Path
+) -> None:
+    trainer, _, _, _ = trained
+    config = resolve_config(trainer.root, {"steps": 7})
+    assert (config.dim, config.stem_depth, config.adapter_rank, config.steps) == (64, 2, 4, 7)
+    with pytest.raises(ConfigError, match=r"dim is 64 in the library at .*, but 32 was asked"):
+        resolve_config(trainer.root, {"dim": 32})
+    with pytest.raises(InvalidInputError, match="there is no run to resume"):
+        resolve_config(tmp_path, {}, resume=True)
+    finished = Trainer(trainer.config, trainer.corpus, trainer.root, resume=True)
+    with pytest.raises(InvalidInputError, match="finished; there is nothing to resume"):
+        finished.fit()
+
+
+def test_a_stopped_run_resumes_only_on_its_own_data_and_settings(tmp_path: Path) -> None:
+    data = Corpus.from_folder(build_corpus(tmp_path / "data", size=2000), 64)
+    config = TrainConfig(**TINY)
+    plugins = [*standard_plugins(config), StopAt("cartridges", 2)]
+    state = Trainer(config, data, tmp_path / "lib", plugins).fit()
+    assert state.stopped_early and (state.stage, state.step) == ("cartridges", 2)
+    assert saved_run(tmp_path / "lib")["state"]["step"] == 2
+    with pytest.raises(InvalidInputError, match="holds an unfinished run"):
+        Trainer(config, data, tmp_path / "lib").fit()
+    with pytest.raises(ConfigError, match="adapter_rank is 2 in the run"):
+        resolve_config(tmp_path / "lib", {"adapter_rank": 3}, resume=True)
+    assert resolve_config(tmp_path / "lib", {"log_every": 1}, resume=True).log_every == 1
+    other = Corpus.from_folder(build_corpus(tmp_path / "other", size=2000, domains=["python"]), 64)
+    with pytest.raises(InvalidInputError, match="the data is not what the run"):
+        Trainer(config, other, tmp_path / "lib", resume=True).fit()
+    state = Trainer(config, data, tmp_path / "lib", resume=True).fit()
+    assert state.done and (state.stage, state.step) == ("cartridges", 4)

@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from holomind.cartridges.journal import read_verified
 from holomind.cartridges.optim import load_optimizer_tensors, optimizer_tensors
 from holomind.cartridges.stem import Adapters, StemConfig
 from holomind.errors import CorruptFileError, MissingFileError, StemMismatchError
@@ -213,10 +214,11 @@ class Cartridge(nn.Module):
                 f"not on this stem {stem_hash[:12]}…",
                 hint="load it into the library whose stem made it",
             )
-        blob = _checked(weights_path, meta.get("weights_sha256"))
+        hint = "the file was changed or truncated; restore it or delete the cartridge"
+        blob = read_verified(weights_path, meta.get("weights_sha256"), hint)
         moments = None
         if with_optimizer and meta.get("optimizer_sha256"):
-            moments = _checked(directory / OPTIMIZER, meta["optimizer_sha256"])
+            moments = read_verified(directory / OPTIMIZER, meta["optimizer_sha256"], hint)
         try:
             config = config or CartridgeConfig(rank=meta["rank"], targets=tuple(meta["targets"]))
             known = {f for f in CartridgeState.__dataclass_fields__}
@@ -241,19 +243,6 @@ class Cartridge(nn.Module):
                 if t.shape != mine[name].shape:
                     raise ValueError(f"{name} has shape {tuple(t.shape)}")
                 mine[name].copy_(t)
-
-
-def _checked(path: Path, sha256: str | None) -> bytes:
-    """A file's bytes, refused when they do not match the checksum meta.json recorded."""
-    if not path.is_file():
-        raise MissingFileError(f"cartridge file {path} is missing")
-    blob = path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != sha256:
-        raise CorruptFileError(
-            f"{path} does not match the checksum in its meta.json",
-            hint="the file was changed or truncated; restore it or delete the cartridge",
-        )
-    return blob
 
 
 def _key(layer: int, target: str) -> str:

@@ -16,12 +16,13 @@ others open it read-only and never touch ``.staged/``.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
-from holomind.errors import CorruptFileError, InvalidInputError
+from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 from holomind.files import atomic_write_text, fsync_folder
 
 STAGING = ".staged"
@@ -132,3 +133,13 @@ class Journal:
                 folders.add(dst.parent)
         for folder in folders:
             fsync_folder(folder)
+
+
+def read_verified(path: Path, sha256: str | None, hint: str) -> bytes:
+    """A file's bytes, refused (``CorruptFileError``) unless they match the recorded SHA-256."""
+    if not path.is_file():
+        raise MissingFileError(f"{path} is missing", hint=hint)
+    blob = path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != sha256:
+        raise CorruptFileError(f"{path} does not match its recorded checksum", hint=hint)
+    return blob

@@ -19,7 +19,6 @@ import torch.nn as nn
 from torch.nn import functional as F
 
 from holomind.errors import CorruptFileError, MissingFileError
-from holomind.files import atomic_write_bytes
 
 STEM_WEIGHTS = "stem.safetensors"
 STEM_CONFIG = "config.json"
@@ -219,13 +218,6 @@ class Stem(nn.Module):
             STEM_CONFIG: config.encode(),
             STEM_TOKENIZER: json.dumps({"type": "bytes", "vocab_size": 256}).encode(),
         }
-
-    def save(self, directory: Path) -> str:
-        """Write weights, config and tokenizer, each atomically; returns the content hash."""
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, blob in self.files().items():
-            atomic_write_bytes(directory / name, blob)
-        return self.content_hash()
 
     @classmethod
     def load(cls, directory: Path, device: str = "cpu") -> Stem:

@@ -9,6 +9,7 @@ cartridges this experience trains.
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,18 @@ PHASES = (
 def rss_mb() -> float:
     """This process's resident memory in MB."""
     return psutil.Process().memory_info().rss / 1e6
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (VmHWM: unlike ru_maxrss, not
+    inherited from the parent across fork + exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _learning(loop: Any) -> bool:

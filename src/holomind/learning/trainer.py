@@ -42,6 +42,7 @@ from holomind.cartridges.library import REGISTRY
 from holomind.errors import ConfigError, CorruptFileError, InvalidInputError
 from holomind.learning.data import Corpus
 from holomind.learning.loop import Loop, Plugin, TrainState
+from holomind.learning.plugins import peak_rss_mb, standard_plugins
 from holomind.learning.stages import CartridgeStage, StemStage
 
 RUN_STATE = "run/state.json"
@@ -172,10 +173,12 @@ def resolve_config(root: Path, values: dict[str, Any], *, resume: bool = False) 
             raise InvalidInputError(
                 f"there is no run to resume in {root}", hint="start one without --resume"
             )
-        fixed, what = {k: v for k, v in run["config"].items() if k not in FREE_ON_RESUME}, "run"
+        fixed, what = run["config"], "run"
     else:
         fixed, what = library_settings(root), "library"
     for key, value in values.items():
+        if key in FREE_ON_RESUME and what == "run":
+            continue
         if key in fixed and _norm(fixed[key]) != _norm(value):
             raise ConfigError(
                 f"{key} is {fixed[key]!r} in the {what} at {root}, but {value!r} was asked for",
@@ -204,8 +207,6 @@ class Trainer(Loop):
         resume: bool = False,
     ) -> None:
         """``plugins`` default to `standard_plugins` (learning rules, phases, checkpoints)."""
-        from holomind.learning.plugins import standard_plugins
-
         super().__init__([], list(standard_plugins(config) if plugins is None else plugins))
         self.config = config
         self.corpus = corpus
@@ -418,5 +419,6 @@ class Trainer(Loop):
             "trained": self.trained(),
             "val_before": s.val_before,
             "val_after": s.val_after,
+            "peak_rss_mb": peak_rss_mb(),
             "config": asdict(self.config),
         }
