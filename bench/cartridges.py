@@ -22,7 +22,7 @@ folder and meta.json; signatures clustered by domain). They are built under
 --workdir (kept and reused when given, else a temporary folder removed at exit).
 
     python bench/cartridges.py [--counts 10,1000,100000,1000000] [--workdir DIR]
-        [--device cpu|cuda] [--json bench/results/cartridges.json]
+        [--device cpu|cuda] [--targets mlp.c_fc,mlp.c_proj] [--json bench/results/cartridges.json]
 """
 
 from __future__ import annotations
@@ -63,17 +63,17 @@ from holomind.learning.plugins import peak_rss_mb  # noqa: E402
 PER_DOMAIN = 1000
 
 
-def build_library(root: Path, count: int, seed: int = 0) -> None:
+def build_library(root: Path, count: int, config: CartridgeConfig, seed: int = 0) -> None:
     """A synthetic library of `count` cartridges in domains of up to PER_DOMAIN."""
     if (root / REGISTRY).is_file():
         return
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     stem = Stem(StemConfig())
-    lib = Library.create(root, stem, CartridgeConfig())
+    lib = Library.create(root, stem, config)
     lib.close()  # what follows writes the synthetic index and folders directly
     dim = stem.config.n_embd
-    template = Cartridge(CartridgeConfig(), stem.config, CartridgeState(name="synthetic"))
+    template = Cartridge(config, stem.config, CartridgeState(name="synthetic"))
     with torch.no_grad():
         for p in template.parameters():
             p.normal_(0, 0.02)
@@ -109,6 +109,9 @@ def build_library(root: Path, count: int, seed: int = 0) -> None:
                 os.link(source / name, cart / name)
     registry = json.loads((root / REGISTRY).read_text())
     registry["count"] = count
+    registry["routing_statistics"] = False  # synthetic signatures route by the cosine
+    for name in ("counts.f64", "sums.f64", "moments.f64"):
+        (idx / name).unlink()
     registry["domains"] = [
         {"id": d, "name": f"synthetic_{d}", "count": int(sizes[d])} for d in range(n_domains)
     ]
@@ -116,6 +119,13 @@ def build_library(root: Path, count: int, seed: int = 0) -> None:
     if count > RouterConfig().exact_limit:
         sig = np.memmap(idx / "signatures.f32", np.float32, "r", shape=(count, dim))
         build_hierarchical_index(idx / "hier", sig, domains)
+
+
+def _suffix(config: CartridgeConfig) -> str:
+    """Library folder suffix: none for the seed's cartridge shape (existing workdirs stay valid)."""
+    default = CartridgeConfig()
+    same = (config.rank, config.targets) == (default.rank, default.targets)
+    return "" if same else "_" + "+".join(config.targets)
 
 
 def queries(lib_root: Path, count: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -277,11 +287,11 @@ def bench_swap(root: Path, n: int = 200) -> dict:
     }
 
 
-def bench_train(workdir: Path, device: str, steps: int) -> dict:
+def bench_train(workdir: Path, device: str, steps: int, config: CartridgeConfig) -> dict:
     torch.manual_seed(0)
-    root = workdir / "train_lib"
+    root = workdir / f"train_lib{_suffix(config)}"
     if not (root / REGISTRY).is_file():
-        lib = Library.create(root, Stem(StemConfig()), CartridgeConfig())
+        lib = Library.create(root, Stem(StemConfig()), config)
         for d in range(8):
             lib.spawn(lib.domain_id(f"d{d}"), torch.randn(StemConfig().n_embd))
         lib.flush()
@@ -342,6 +352,12 @@ def main() -> None:
     ap.add_argument("--train-steps", type=int, default=10)
     ap.add_argument("--parts", default="memory,routing,swap,train")
     ap.add_argument("--probe", type=int, default=RouterConfig().probe_domains)
+    ap.add_argument(
+        "--targets",
+        default="mlp.c_proj",
+        help="Linears the synthetic cartridges adapt: the seed's mlp.c_proj (114 KB), or "
+        "`holomind train`'s default mlp.c_fc,mlp.c_proj (194 KB)",
+    )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--child")
     ap.add_argument("--lib", type=Path)
@@ -350,13 +366,14 @@ def main() -> None:
         print(json.dumps(child(args.child, args.lib, args.steps, args.device)))
         return
     torch.set_num_threads(1)
+    cartridge = CartridgeConfig(targets=tuple(args.targets.split(",")))
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-cartridges-"))
     try:
         libs = {}
         for count in (int(c) for c in args.counts.split(",")):
             t = time.perf_counter()
-            libs[count] = workdir / f"lib_{count}"
-            build_library(libs[count], count)
+            libs[count] = workdir / f"lib_{count}{_suffix(cartridge)}"
+            build_library(libs[count], count, cartridge)
             print(f"  library of {count:,} ready ({time.perf_counter() - t:.0f} s)", flush=True)
         parts = args.parts.split(",")
         results = {
@@ -365,7 +382,7 @@ def main() -> None:
             "swap": bench_swap(libs[min(libs, key=lambda c: abs(c - 1000))])
             if "swap" in parts
             else None,
-            "train": bench_train(workdir, args.device, args.train_steps)
+            "train": bench_train(workdir, args.device, args.train_steps, cartridge)
             if "train" in parts
             else None,
         }

@@ -1,4 +1,4 @@
-"""Large libraries: the per-cartridge index is read from disk on demand, never mapped or loaded."""
+"""The library's index: routing statistics committed with it; large indexes read unmapped."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 
 from holomind.cartridges import CartridgeConfig, Library, RouterConfig, Stem, StemConfig
 from holomind.cartridges.library import REGISTRY
-from holomind.cartridges.router import FileVector
+from holomind.cartridges.router import ExactIndex, FileVector, LinearIndex
 
 SMALL = StemConfig(block_size=32, n_layer=2, n_head=2, n_embd=32)
 
@@ -62,3 +62,29 @@ def test_large_library_reads_its_index_without_mapping_it(tmp_path: Path) -> Non
     on_disk = np.fromfile(tmp_path / "lib" / "index" / "strengths.f32", np.float32)
     assert on_disk[7] > 1.0 > on_disk[8]
     assert on_disk[9:].tolist() == [1.0] * (count - 9)
+
+
+def test_routing_statistics_are_committed_and_route_after_a_restart(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    lib = Library.create(tmp_path / "lib", Stem(SMALL), CartridgeConfig(rank=2))
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((2, SMALL.n_embd))
+    for k in range(2):
+        lib.spawn(lib.domain_id(f"d{k}"), torch.from_numpy(centres[k]))
+    assert isinstance(lib.router.index, ExactIndex)  # no window counted yet: the cosine
+    for k in range(2):
+        windows = centres[k] + 0.3 * rng.standard_normal((50, SMALL.n_embd))
+        lib.add_statistics(k, torch.from_numpy(windows))
+    lib.refresh_router()
+    assert isinstance(lib.router.index, LinearIndex)
+    mean = lib.statistics.mean(1)
+    assert np.allclose(lib.signatures[1], mean / np.linalg.norm(mean), atol=1e-6)
+    queries = torch.from_numpy(centres[[0, 1, 1]] + 0.3 * rng.standard_normal((3, SMALL.n_embd)))
+    routed = lib.router.route(queries)
+    assert routed.ids[:, 0].tolist() == [0, 1, 1]
+    lib.flush()
+    lib.close()
+    again = Library.open(tmp_path / "lib")
+    assert again.statistics.counts.tolist() == [50.0, 50.0]
+    assert torch.equal(again.router.route(queries).ids, routed.ids)
+    assert torch.equal(again.router.route(queries).scores, routed.scores)

@@ -134,7 +134,7 @@ def test_a_cartridge_continues_exactly_with_the_adamw_moments_saved_with_it(
     assert not torch.equal(fresh.head_B, resumed.head_B)
     moments = tmp_path / "cart" / "optimizer.safetensors"
     moments.write_bytes(moments.read_bytes()[:-4])
-    with pytest.raises(CorruptFileError, match="optimizer.safetensors does not match"):
+    with pytest.raises(CorruptFileError, match=r"optimizer\.safetensors does not match"):
         Cartridge.load(tmp_path / "cart", "stem", SMALL, with_optimizer=True)
 
 

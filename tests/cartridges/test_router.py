@@ -12,8 +12,10 @@ from holomind.cartridges.router import (
     ExactIndex,
     FileVector,
     HierarchicalIndex,
+    LinearIndex,
     Router,
     RouterConfig,
+    RoutingStatistics,
     build_hierarchical_index,
     top_m,
 )
@@ -103,3 +105,48 @@ def test_hebbian_update_writes_through_a_file_vector(tmp_path: Path) -> None:
     assert on_disk[0] > 1.0 > on_disk[2]
     assert router.route(torch.tensor([[1.0, 0.0, 0.0]])).ids[0, 0].item() == 0
     strengths.close()
+
+
+def test_discriminant_routing_tells_apart_what_the_cosine_confuses() -> None:
+    """Two domains that differ along a quiet direction but spread along a loud shared one."""
+    rng = np.random.default_rng(0)
+    dim, n = 8, 2000
+    scale = np.full(dim, 0.05)
+    scale[0] = 3.0  # both domains spread widely along e0
+    means = np.zeros((2, dim))
+    means[:, 2] = 1.0  # a common offset, so the means point almost the same way
+    means[1, 1] = 0.3  # the domains differ only along the quiet e1
+
+    def sample(k: int, count: int) -> np.ndarray:
+        return means[k] + scale * rng.standard_normal((count, dim))
+
+    stats = RoutingStatistics.empty(dim)
+    for k in range(2):
+        stats.grow()
+        stats.add(k, sample(k, n))
+    signatures = np.stack([stats.mean(k) / np.linalg.norm(stats.mean(k)) for k in range(2)])
+    held = np.concatenate([sample(0, 500), sample(1, 500)])
+    truth = np.repeat([0, 1], 500)
+    weights, biases = stats.discriminant(signatures, shrinkage=0.01)
+    router = Router(RouterConfig(active_k=1), LinearIndex(weights, biases), np.ones(2, np.float32))
+    discriminant = (router.route(torch.from_numpy(held)).ids[:, 0].numpy() == truth).mean()
+    cosine = ((held @ signatures.T).argmax(axis=1) == truth).mean()
+    assert discriminant >= 0.99 and cosine < 0.75, (discriminant, cosine)
+
+
+def test_statistics_are_sums_and_a_fresh_cartridge_stands_at_its_signature() -> None:
+    stats = RoutingStatistics.empty(2)
+    stats.grow()
+    stats.grow()
+    stats.add(0, np.array([[1.0, 0.0], [3.0, 0.0]]))
+    stats.add(0, np.array([[2.0, 3.0]]))
+    assert stats.counts.tolist() == [3.0, 0.0]
+    assert stats.mean(0).tolist() == [2.0, 1.0]
+    assert stats.moments.tolist() == [[14.0, 6.0], [6.0, 9.0]]
+    weights, biases = stats.discriminant(np.array([[1.0, 0.0], [0.0, 1.0]]), shrinkage=0.0)
+    # pooled covariance: scatter of cartridge 0 around its mean over all 3 windows
+    cov = np.array([[2.0, 0.0], [0.0, 6.0]]) / 3
+    expected = np.linalg.solve(cov, np.array([[2.0, 1.0], [0.0, 1.0]]).T).T
+    assert np.allclose(weights, expected)
+    assert np.allclose(biases, -0.5 * (expected * np.array([[2.0, 1.0], [0.0, 1.0]])).sum(1))
+    assert RoutingStatistics.empty(2).discriminant(np.eye(2), 0.01) is None

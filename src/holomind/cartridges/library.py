@@ -7,7 +7,9 @@ Layout (the seed's)::
                                     count, and the settings that shape its outputs (active_k, slots)
       stem/                         stem.safetensors + config.json + tokenizer.json
       workspace.safetensors         the workspace layer's salience weights
-      index/                        signatures.f32 (N, C), domains.i32, locals.i32, strengths.f32
+      index/                        signatures.f32 (N, C), domains.i32, locals.i32, strengths.f32,
+                                    routing statistics counts.f64 (N,), sums.f64 (N, C),
+                                    moments.f64 (C, C) (see router.RoutingStatistics)
       index/hier/                   domain-grouped signatures for hierarchical routing (large N)
       domain_XXX/cart_YYYY/         weights.safetensors + optimizer.safetensors + meta.json
       run/                          a training run's state, for an exact resume (learning.Trainer)
@@ -50,8 +52,10 @@ from holomind.cartridges.router import (
     ExactIndex,
     FileVector,
     HierarchicalIndex,
+    LinearIndex,
     Router,
     RouterConfig,
+    RoutingStatistics,
     build_hierarchical_index,
 )
 from holomind.cartridges.stem import Stem
@@ -138,6 +142,7 @@ class Library:
                 "router": asdict(router_config),
                 "workspace": asdict(workspace_config or WorkspaceConfig()),
             },
+            "routing_statistics": True,
             "count": 0,
             "domains": [],
         }
@@ -224,6 +229,7 @@ class Library:
     def _load_index(self) -> None:
         n, dim, idx = self.registry["count"], self.registry["dim"], self.root / "index"
         self.large = n > RouterConfig().exact_limit
+        self.statistics: RoutingStatistics | None = None
         if self.large:
             # The per-cartridge vectors are never mapped: a mapped page a lookup touches
             # stays resident (and the kernel maps ~16 neighbours with it), so serving's
@@ -240,6 +246,14 @@ class Library:
             self.domains = _read(idx / "domains.i32", np.int32, n)
             self.locals = _read(idx / "locals.i32", np.int32, n)
             self.strengths = _read(idx / "strengths.f32", np.float32, n)
+            if self.registry.get("routing_statistics") and n == 0:
+                self.statistics = RoutingStatistics.empty(dim)
+            elif self.registry.get("routing_statistics"):
+                self.statistics = RoutingStatistics(
+                    _read(idx / "counts.f64", np.float64, n),
+                    _read(idx / "sums.f64", np.float64, n * dim).reshape(n, dim),
+                    _read(idx / "moments.f64", np.float64, dim * dim).reshape(dim, dim),
+                )
         except ValueError as exc:
             raise CorruptFileError(
                 f"the index in {idx} is damaged ({exc})", hint="restore it from a backup"
@@ -253,8 +267,35 @@ class Library:
                 build_hierarchical_index(hier, self.signatures, self.domains.read_all())
             index: ExactIndex | HierarchicalIndex = HierarchicalIndex(hier, config.probe_domains)
         else:
-            index = ExactIndex(self.signatures)
+            index = self._small_index(config)
         return Router(config, index, self.strengths)
+
+    def _small_index(self, config: RouterConfig) -> ExactIndex | LinearIndex:
+        """The discriminant when the library has routing statistics, else the cosine."""
+        if self.statistics is not None:
+            found = self.statistics.discriminant(self.signatures, config.shrinkage)
+            if found is not None:
+                return LinearIndex(*found)
+        return ExactIndex(self.signatures)
+
+    def add_statistics(self, cart_id: int, embeddings: torch.Tensor) -> None:
+        """Count context embeddings (n, C) as windows ``cart_id`` owns; its signature follows.
+
+        The router is rebuilt by `refresh_router` (once per batch, not per cartridge).
+        """
+        if self.statistics is None:  # a library from before routing statistics: start them
+            self._check_writable()
+            dim = self.signatures.shape[1]
+            self.statistics = RoutingStatistics(
+                np.zeros(len(self)), np.zeros((len(self), dim)), np.zeros((dim, dim))
+            )
+            self.registry["routing_statistics"] = True
+        self.statistics.add(cart_id, embeddings.detach().double().cpu().numpy())
+        self.set_signature(cart_id, torch.from_numpy(self.statistics.mean(cart_id)))
+
+    def refresh_router(self) -> None:
+        """Rebuild the router's index from the current signatures and statistics."""
+        self.router.index = self._small_index(self.router.config)
 
     def __len__(self) -> int:
         return int(self.registry["count"])
@@ -313,9 +354,11 @@ class Library:
         self.domains = np.append(self.domains, np.int32(domain))
         self.locals = np.append(self.locals, np.int32(entry["count"]))
         self.strengths = np.append(self.strengths, np.float32(1.0))
+        if self.statistics is not None:
+            self.statistics.grow()
         entry["count"] += 1
         self.registry["count"] = new_id + 1
-        self.router.index = ExactIndex(self.signatures)
+        self.refresh_router()
         self.router.strengths = self.strengths
         with self._lock:
             self._cache[new_id] = cart
@@ -447,12 +490,19 @@ class Library:
             self.signatures.flush()
             self.strengths.flush()
         else:
-            for name, values, dtype in (
+            arrays = [
                 ("signatures.f32", self.signatures, np.float32),
                 ("domains.i32", self.domains, np.int32),
                 ("locals.i32", self.locals, np.int32),
                 ("strengths.f32", self.strengths, np.float32),
-            ):
+            ]
+            if self.statistics is not None:
+                arrays += [
+                    ("counts.f64", self.statistics.counts, np.float64),
+                    ("sums.f64", self.statistics.sums, np.float64),
+                    ("moments.f64", self.statistics.moments, np.float64),
+                ]
+            for name, values, dtype in arrays:
                 self.journal.write(f"index/{name}", values.astype(dtype).tobytes())
         for rel, blob in (extra_files or {}).items():
             self.journal.write(rel, blob)

@@ -124,12 +124,16 @@ class CartridgeModel(nn.Module):
             out.cartridge_losses[cart.state.id] = float(per[mask].mean())
         return out
 
-    def document_embedding(self, ids: list[int], windows: int = 16) -> torch.Tensor:
-        """A document's stem embedding (C,): the mean of up to ``windows`` evenly spaced windows."""
+    def window_embeddings(self, ids: list[int], windows: int = 16) -> torch.Tensor:
+        """Embeddings (n, C) of up to ``windows`` evenly spaced windows of a document."""
         block = self.stem.config.block_size
         starts = sorted({int(s) for s in torch.linspace(0, max(0, len(ids) - block), windows)})
         batch = torch.tensor([ids[s : s + block] for s in starts], device=self.device)
-        return F.normalize(self.embed(batch).mean(dim=0), dim=-1)  # (C,)
+        return self.embed(batch)  # (n, C)
+
+    def document_embedding(self, ids: list[int], windows: int = 16) -> torch.Tensor:
+        """A document's stem embedding (C,): the mean of up to ``windows`` evenly spaced windows."""
+        return F.normalize(self.window_embeddings(ids, windows).mean(dim=0), dim=-1)  # (C,)
 
     def assign(
         self, embedding: torch.Tensor, domain: str, *, spawn_threshold: float, named: bool

@@ -1,13 +1,23 @@
 """The router (prefrontal cortex): picks the cartridges a context needs, and learns by Hebb's rule.
 
-A context's stem embedding is scored against every cartridge's signature; the
-top ``active_k`` become the active set. Each cartridge also has a Hebbian
-*strength*: routes whose cartridge beat the others' loss strengthen, the rest
-weaken, by a zero-sum update pulled back toward 1 (homeostasis) and clipped,
-so no cartridge can monopolise the routing. Small libraries are searched
-exactly (one matmul + top-k); large ones hierarchically: the library's domain
-centroids first, then exactly inside the few best domains, read from disk with
-``pread`` so that the signature matrix is never resident as a whole.
+A context's stem embedding is scored against every cartridge; the top
+``active_k`` become the active set. A trained library keeps *routing
+statistics* — per cartridge, how many training windows it owned and the sum of
+their embeddings; for all of them, the second moment — and scores by the
+Gaussian discriminant they give (each cartridge a Gaussian around its mean, one
+covariance pooled over all, shrunk toward a scaled identity): a log-likelihood,
+which tells a new domain's windows from an old one's where a cosine to the means
+does not (measured in docs/continual.md). Statistics are sums, so they grow
+exactly, experience after experience. Libraries without them (older ones,
+synthetic ones, large ones) score by the cosine to each signature.
+
+Each cartridge also has a Hebbian *strength*: routes whose cartridge beat the
+others' loss strengthen, the rest weaken, by a zero-sum update pulled back
+toward 1 (homeostasis) and clipped, so no cartridge can monopolise the routing.
+Small libraries are searched exactly (one matmul + top-k); large ones
+hierarchically: the library's domain centroids first, then exactly inside the
+few best domains, read from disk with ``pread`` so that the signature matrix is
+never resident as a whole.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ class RouterConfig:
     homeostasis: float = 0.01  # per update, pull each used strength back toward 1 by this fraction
     strength_min: float = 0.5  # strengths are clipped to [min, max] ...
     strength_max: float = 2.0  # ... so a route can be favoured, never made a monopoly
+    shrinkage: float = 0.01  # discriminant routing: covariance shrinkage toward a scaled identity
     exact_limit: int = 4096  # libraries up to this many cartridges are searched exactly
     probe_domains: int = 2  # hierarchical search: domains searched exactly per query
     prefetch: int = 2  # runners-up per context handed to the library to prefetch
@@ -43,7 +54,7 @@ class Route:
     """The router's choice for a batch of contexts."""
 
     ids: torch.Tensor  # (B, k) chosen cartridge ids, best first
-    scores: torch.Tensor  # (B, k) route scores (cosine + Hebbian bias)
+    scores: torch.Tensor  # (B, k) route scores (discriminant or cosine, + Hebbian bias)
     runners_up: list[int]  # ids ranked just below the chosen ones: likely next
 
 
@@ -60,6 +71,76 @@ class ExactIndex:
         """Top-m (scores, ids) per query, best first."""
         scores = queries @ self.signatures.T  # (B, N)
         return top_m(scores, np.broadcast_to(np.arange(len(self)), scores.shape), m)
+
+
+class LinearIndex:
+    """Scores ``q @ W.T + b`` by one matrix product (the discriminant of `RoutingStatistics`)."""
+
+    def __init__(self, weights: np.ndarray, biases: np.ndarray) -> None:
+        self.weights = np.ascontiguousarray(weights, dtype=np.float32)  # (N, C)
+        self.biases = np.ascontiguousarray(biases, dtype=np.float32)  # (N,)
+
+    def __len__(self) -> int:
+        return self.weights.shape[0]
+
+    def search(self, queries: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-m (scores, ids) per query, best first."""
+        scores = queries @ self.weights.T + self.biases  # (B, N)
+        return top_m(scores, np.broadcast_to(np.arange(len(self)), scores.shape), m)
+
+
+class RoutingStatistics:
+    """Windows owned and embedding sums per cartridge; the second moment of every embedding.
+
+    ``counts`` (N,), ``sums`` (N, C) and ``moments`` (C, C) are float64 sums, so adding
+    an experience's windows is exact and order-free up to rounding.
+    """
+
+    def __init__(self, counts: np.ndarray, sums: np.ndarray, moments: np.ndarray) -> None:
+        self.counts, self.sums, self.moments = counts, sums, moments
+
+    @classmethod
+    def empty(cls, dim: int) -> RoutingStatistics:
+        """No cartridge, no window."""
+        return cls(np.zeros(0), np.zeros((0, dim)), np.zeros((dim, dim)))
+
+    def grow(self) -> None:
+        """Room for one more cartridge (it has owned no window yet)."""
+        self.counts = np.append(self.counts, 0.0)
+        self.sums = np.concatenate([self.sums, np.zeros((1, self.sums.shape[1]))])
+
+    def add(self, cart_id: int, embeddings: np.ndarray) -> None:
+        """Count windows (n, C) as owned by ``cart_id``."""
+        e = np.asarray(embeddings, dtype=np.float64)
+        self.counts[cart_id] += len(e)
+        self.sums[cart_id] += e.sum(axis=0)
+        self.moments += e.T @ e
+
+    def mean(self, cart_id: int) -> np.ndarray:
+        """The mean embedding of the windows ``cart_id`` owned."""
+        return self.sums[cart_id] / self.counts[cart_id]
+
+    def discriminant(
+        self, signatures: np.ndarray, shrinkage: float
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Weights (N, C) and biases (N,) of the Gaussian discriminant; None before any window.
+
+        A cartridge that owned no window yet stands at its signature.
+        """
+        total = self.counts.sum()
+        if total <= 0:
+            return None
+        owned = self.counts > 0
+        means = np.array(signatures, dtype=np.float64)  # (N, C)
+        means[owned] = self.sums[owned] / self.counts[owned, None]
+        scatter = self.moments - (means[owned].T * self.counts[owned]) @ means[owned]
+        dim = scatter.shape[0]
+        cov = (1 - shrinkage) * scatter / total + shrinkage * np.trace(
+            scatter / total
+        ) / dim * np.eye(dim)
+        weights = np.linalg.solve(cov, means.T).T  # (N, C): Σ⁻¹ μ
+        biases = -0.5 * (weights * means).sum(axis=1)  # equal priors
+        return weights, biases
 
 
 class HierarchicalIndex:
@@ -205,7 +286,7 @@ class Router:
     def __init__(
         self,
         config: RouterConfig,
-        index: ExactIndex | HierarchicalIndex,
+        index: ExactIndex | LinearIndex | HierarchicalIndex,
         strengths: np.ndarray | FileVector,
     ) -> None:
         self.config = config

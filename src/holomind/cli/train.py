@@ -53,7 +53,7 @@ def train(
         None,
         "--targets",
         help="Comma-separated Linears each adapted block's LoRA adapts, of attn.c_attn, "
-        "attn.c_proj, mlp.c_fc, mlp.c_proj [mlp.c_proj].",
+        "attn.c_proj, mlp.c_fc, mlp.c_proj [mlp.c_fc,mlp.c_proj].",
     ),
     adapted_layers: int | None = typer.Option(
         None, "--adapted", help="Top stem blocks that carry cartridge adapters [1]."
@@ -62,7 +62,7 @@ def train(
     slots: int | None = typer.Option(None, "--slots", help="Workspace winners per position [2]."),
     batch: int | None = typer.Option(None, "--batch", help="Windows per step [32]."),
     seq_len: int | None = typer.Option(None, "--seq-len", help="Bytes per window [64]."),
-    lr: float | None = typer.Option(None, "--lr", help="Cartridge learning rate [3e-3]."),
+    lr: float | None = typer.Option(None, "--lr", help="Cartridge learning rate [1e-2]."),
     stem_lr: float | None = typer.Option(None, "--stem-lr", help="Stem learning rate [1e-3]."),
     spawn_threshold: float | None = typer.Option(
         None, "--spawn-threshold", help="Cosine below which a document spawns a cartridge [0.5]."

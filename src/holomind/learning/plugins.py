@@ -3,7 +3,7 @@
 Each is switched on by being in the trainer's plugin list (`standard_plugins`
 is what `holomind train` uses) and off by being left out — which is also how a
 benchmark ablates one. The learning rules that follow a cartridge step
-(`MaturityTracking`, `HebbianRouting`, `SignatureFollowing`) touch only the
+(`MaturityTracking`, `HebbianRouting`, `RouterStatistics`) touch only the
 cartridges this experience trains.
 """
 
@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import psutil
 import torch
-import torch.nn.functional as F
 
 from holomind.learning.loop import Plugin
 
@@ -162,22 +161,18 @@ class HebbianRouting(Plugin):
         loop.library.router.hebbian_update(ids, [losses[i] for i in ids])
 
 
-class SignatureFollowing(Plugin):
-    """Moves each owner's signature toward the embeddings of its own documents' windows."""
-
-    def __init__(self, rate: float = 0.05) -> None:
-        self.rate = rate
+class RouterStatistics(Plugin):
+    """Adds each batch's windows to their owners' routing statistics; the router follows."""
 
     def after_update(self, loop: Any) -> None:
-        """One step of each owner's signature toward this batch's windows of its documents."""
+        """Count this batch's windows for the cartridges whose documents they came from."""
         if not _learning(loop):
             return
         lib, out = loop.library, loop.iteration.output
         owners = np.array([d.cartridge for d in loop.iteration.batch[2]])
         for cart_id in np.unique(owners):
-            mean = out.embeddings[torch.from_numpy(owners == cart_id)].mean(dim=0)
-            sig = torch.from_numpy(np.array(lib.signatures[cart_id])).to(mean)
-            lib.set_signature(int(cart_id), F.normalize(sig + self.rate * (mean - sig), dim=-1))
+            lib.add_statistics(int(cart_id), out.embeddings[torch.from_numpy(owners == cart_id)])
+        lib.refresh_router()
 
 
 class Checkpoint(Plugin):
@@ -194,13 +189,16 @@ class Checkpoint(Plugin):
 
 
 def standard_plugins(config: Any) -> list[Plugin]:
-    """What every `holomind train` run uses: the learning rules, phases, freezing, checkpoints."""
+    """What every `holomind train` run uses: the learning rules, phases, checkpoints.
+
+    `MaturityFreezing` is not among them: measured, it froze a new domain's cartridge
+    half-way through its experience and cost a third of its gain (docs/continual.md).
+    """
     return [
         PhaseSchedule(),
         MaturityTracking(),
-        MaturityFreezing(),
         HebbianRouting(),
-        SignatureFollowing(config.signature_rate),
+        RouterStatistics(),
         Checkpoint(config.checkpoint_every),
     ]
 

@@ -6,10 +6,10 @@ the stage ends; only then is the library created with it, so a stem interrupted
 half-way is resumed, never used. **Cartridges**: every document gets a cartridge
 (domain detection spawns one when a document is far from every signature); each
 step routes windows of the data through the model and updates only the
-cartridges that own this experience's documents (each from its own loss) and the
-workspace layer. Cartridges of earlier experiences answer, but never learn from
-another domain's data. Routing strengths, maturity and signatures follow by
-plugins (`learning.plugins`).
+cartridges that own this experience's documents (each from its own loss) and, in
+a library's first experience, the workspace layer. Cartridges of earlier
+experiences answer, but never learn from another domain's data. Routing
+statistics, Hebbian strengths and maturity follow by plugins (`learning.plugins`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from holomind.cartridges import CartridgeModel, Stem
 from holomind.cartridges.optim import load_optimizer_tensors, optimizer_tensors
@@ -108,6 +109,7 @@ class CartridgeStage(Stage):
 
     def __init__(self) -> None:
         self.trainable: set[int] = set()  # cartridges that own this experience's documents
+        self.workspace_learns = True  # whether the shared workspace layer learns in this stage
         self.ws_opt: torch.optim.Optimizer | None = None
 
     def steps(self, loop: Any) -> int:
@@ -125,10 +127,11 @@ class CartridgeStage(Stage):
                 hint="train new domains into a new library",
             )
         loop.model = CartridgeModel(lib)
+        self.workspace_learns = loop.config.workspace_learns == "always" or len(lib) == 0
         for doc in loop.corpus.documents:
-            emb = loop.model.document_embedding(doc.train)
+            windows = loop.model.window_embeddings(doc.train)  # (16, C)
             cart_id, spawned = loop.model.assign(
-                emb,
+                F.normalize(windows.mean(dim=0), dim=-1),
                 doc.domain or "",
                 spawn_threshold=loop.config.spawn_threshold,
                 named=doc.domain is not None,
@@ -136,8 +139,10 @@ class CartridgeStage(Stage):
             doc.cartridge = cart_id
             if doc.domain is None:
                 doc.domain = lib.domain_names[int(lib.domains[cart_id])]
+            lib.add_statistics(cart_id, windows)  # the router knows the document from now on
             if spawned:
                 loop.emit("on_spawn", cart_id)
+        lib.refresh_router()
         self.trainable = {doc.cartridge for doc in loop.corpus.documents}
         self.ws_opt = torch.optim.AdamW(loop.model.binding.parameters(), lr=loop.config.lr)
         loop.state.val_before = loop.evaluate()
@@ -148,6 +153,7 @@ class CartridgeStage(Stage):
         for doc, (cart_id, domain) in zip(loop.corpus.documents, state["assigned"], strict=True):
             doc.cartridge, doc.domain = cart_id, domain
         self.trainable = {doc.cartridge for doc in loop.corpus.documents}
+        self.workspace_learns = state["workspace_learns"]
         self.ws_opt = torch.optim.AdamW(loop.model.binding.parameters(), lr=loop.config.lr)
         load_optimizer_tensors(self.ws_opt, self._names(loop), tensors, prefix="workspace.")
 
@@ -169,7 +175,12 @@ class CartridgeStage(Stage):
         self.ws_opt.zero_grad(set_to_none=True)
 
     def update(self, loop: Any) -> None:
-        """Step this experience's unfrozen cartridges (each its own AdamW) and the workspace."""
+        """Step this experience's unfrozen cartridges (each its own AdamW) and the workspace.
+
+        The workspace layer is shared by every domain, so by default it learns only in a
+        library's first experience (``workspace_learns``): measured, its learning on a
+        new domain raised an old domain's loss by 2.3 % (docs/continual.md).
+        """
         assert self.ws_opt is not None
         c, s, out = loop.config, loop.state, loop.iteration.output
         lr = c.lr * s.lr_scale
@@ -177,9 +188,10 @@ class CartridgeStage(Stage):
             if cart.state.id in self.trainable and not cart.state.frozen:
                 cart.optimizer(lr).step()
                 loop.library.mark_dirty(cart.state.id)
-        for group in self.ws_opt.param_groups:
-            group["lr"] = lr
-        self.ws_opt.step()
+        if self.workspace_learns:
+            for group in self.ws_opt.param_groups:
+                group["lr"] = lr
+            self.ws_opt.step()
         s.active = len(out.cartridges)
         s.tokens += loop.iteration.batch[0].numel()
 
@@ -190,5 +202,8 @@ class CartridgeStage(Stage):
     def state_dict(self, loop: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """Which cartridge each document trains, and the workspace optimiser's moments."""
         assert self.ws_opt is not None
-        state = {"assigned": [[d.cartridge, d.domain] for d in loop.corpus.documents]}
+        state = {
+            "assigned": [[d.cartridge, d.domain] for d in loop.corpus.documents],
+            "workspace_learns": self.workspace_learns,
+        }
         return state, optimizer_tensors(self.ws_opt, self._names(loop), prefix="workspace.")
