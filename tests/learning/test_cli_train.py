@@ -170,6 +170,7 @@ def test_sigkill_at_random_steps_then_resume_ends_bit_identical(
     proc = _train(holomind_home, data, lib, "--resume")
     _signal_at(proc, f"Step {in_cartridges} [", signal.SIGKILL, unless="[stem]")
     proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
     done = holomind("train", str(data), "--library", str(lib), "--resume")
     assert done.returncode == 0, done.stderr
     assert _library_digest(lib) == _library_digest(tmp_path / "whole"), (in_stem, in_cartridges)

@@ -8,6 +8,7 @@ folder otherwise have no named domain and are assigned one by domain detection.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,23 @@ class Document:
     train: list[int]
     val: list[int]
     cartridge: int = -1  # the cartridge domain detection gave it
+
+
+def _document(
+    path: Path, domain: str | None, raw: bytes, block_size: int, val_fraction: float
+) -> Document | None:
+    """A text's training and validation bytes, or None when it is too short for either."""
+    seg = 8 * (block_size + 1)
+    # Every k-th segment is held out, so validation text is spread over the whole file
+    # (a held-out tail would be a different kind of text: indexes, appendices).
+    k = max(2, round(1 / max(val_fraction, 1e-9)))
+    parts = [list(raw[i : i + seg]) for i in range(0, len(raw), seg)]
+    held = {i for i in range(len(parts)) if i % k == k - 1} or {len(parts) - 1}
+    train = [b for i, p in enumerate(parts) if i not in held for b in p]
+    val = [b for i, p in enumerate(parts) if i in held for b in p]
+    if len(train) < block_size + 1 or len(val) < block_size + 1:
+        return None
+    return Document(path, domain, train, val)
 
 
 class Corpus:
@@ -45,25 +63,40 @@ class Corpus:
         if not root.is_dir():
             raise MissingFileError(f"data folder {root} does not exist", hint="check the path")
         docs = []
-        seg = 8 * (block_size + 1)
         for path in sorted(root.rglob("*.txt")):
             rel = path.relative_to(root)
-            raw = list(path.read_bytes())
-            # Every k-th segment is held out, so validation text is spread over the whole
-            # file (a held-out tail would be a different kind of text: indexes, appendices).
-            k = max(2, round(1 / max(val_fraction, 1e-9)))
-            parts = [raw[i : i + seg] for i in range(0, len(raw), seg)]
-            held = {i for i in range(len(parts)) if i % k == k - 1} or {len(parts) - 1}
-            train = [b for i, p in enumerate(parts) if i not in held for b in p]
-            val = [b for i, p in enumerate(parts) if i in held for b in p]
-            if len(train) < block_size + 1 or len(val) < block_size + 1:
-                continue
             named = domain or (rel.parts[0] if len(rel.parts) > 1 else None)
-            docs.append(Document(path, named, train, val))
+            doc = _document(path, named, path.read_bytes(), block_size, val_fraction)
+            if doc is not None:
+                docs.append(doc)
         if not docs:
             raise InvalidInputError(
                 f"no usable *.txt files in {root}",
-                hint=f"add UTF-8 text files of at least {seg + block_size + 1} bytes",
+                hint=f"add UTF-8 text files of at least {9 * (block_size + 1)} bytes",
+            )
+        return cls(docs, block_size)
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: Iterable[tuple[str, str]],
+        block_size: int,
+        domain: str,
+        val_fraction: float = 0.1,
+    ) -> Corpus:
+        """Named texts held in memory (e.g. replayed records), all of one domain.
+
+        Texts too short for one training and one validation window are skipped.
+        """
+        docs = [
+            doc
+            for name, text in texts
+            if (doc := _document(Path(name), domain, text.encode(), block_size, val_fraction))
+        ]
+        if not docs:
+            raise InvalidInputError(
+                "none of the texts is long enough to train on",
+                hint=f"give texts of at least {9 * (block_size + 1)} bytes",
             )
         return cls(docs, block_size)
 
