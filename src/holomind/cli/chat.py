@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
-from holomind.cli.common import console, print_json, settings
+from holomind.cli.common import backend_name, console, print_json, settings
 from holomind.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -78,9 +78,7 @@ def chat(
     if as_json and once is None:
         raise InvalidInputError("--json goes with --once", hint='e.g. --once "Hi." --json')
     s = settings(ctx, network=network, backend=backend, url=url, model=model, threads=threads)
-    name = s.backend
-    if backend is None and s.url and name == "embedded":
-        name = "openai"
+    name = backend_name(s, backend)
 
     from holomind.bridge import PixelBridge
     from holomind.llm import open_backend

@@ -27,3 +27,10 @@ def settings(ctx: typer.Context, **overrides: Any) -> Settings:
 def print_json(data: Any) -> None:
     """Print data as JSON on stdout, nothing else (for `--json` flags)."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def backend_name(s: Settings, flag: str | None) -> str:
+    """The chat backend to open: the settings' one, but a URL alone means an OpenAI server."""
+    if flag is None and s.url and s.backend == "embedded":
+        return "openai"
+    return s.backend
