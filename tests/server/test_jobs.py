@@ -20,8 +20,8 @@ class Waiting(Job):
 
     def __init__(self, job_id: int, params: dict[str, Any], workspace: Any) -> None:
         super().__init__(job_id, params, workspace)
-        self.release = threading.Event()
         self.entered = threading.Event()
+        self.release = self.stop_requested  # a stop, or the test, lets it end
 
     def run(self) -> dict[str, Any]:
         self.entered.set()
@@ -31,9 +31,6 @@ class Waiting(Job):
         if self.params.get("fail") == "bug":
             raise ZeroDivisionError("division by zero")
         return {"params": self.params}
-
-    def request_stop(self) -> None:
-        self.release.set()
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def ws_status(url: str, **kwargs) -> int:
             async with websockets.connect(url, **kwargs) as ws:
                 await ws.send("not json")
                 reply = json.loads(await ws.recv())
-                assert reply == {"type": "error", "error": 'send {"message": "..."}'}
+                assert reply == {"type": "error", "error": 'send {"message": "your question"}'}
                 return 101
         except websockets.InvalidStatus as exc:
             return exc.response.status_code

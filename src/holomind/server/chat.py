@@ -19,6 +19,7 @@ from holomind.llm import Backend, open_backend
 from holomind.memory import PixelNetwork
 
 MAX_QUESTION_CHARS = 4000
+USAGE = 'send {"message": "your question"}'
 
 
 class ChatService:
@@ -70,7 +71,7 @@ class ChatService:
     async def stream(self, question: str) -> AsyncIterator[str | Turn]:
         """Yield the answer's pieces as the model writes them, then the finished `Turn`."""
         if not isinstance(question, str) or not question.strip():
-            raise InvalidInputError('send {"message": "your question"}')
+            raise InvalidInputError(USAGE)
         if len(question) > MAX_QUESTION_CHARS:
             raise InvalidInputError(
                 f"the question has {len(question):,} characters; at most {MAX_QUESTION_CHARS:,}"

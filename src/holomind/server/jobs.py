@@ -1,8 +1,8 @@
 """Jobs the dashboard starts: each runs in a thread of the server process, on its workspace.
 
 A `Job` subclass names its ``kind`` and implements `run` (blocking, in the job's
-thread) and `request_stop`; jobs that can hold still between steps also
-implement `pause` and `resume`. `JobRunner` starts them, allows one running job
+thread), checking ``stop_requested`` between its steps; jobs that can hold still
+between steps also implement `pause` and `resume`. `JobRunner` starts them, allows one running job
 per kind (two trainers on one library would overwrite each other), and
 publishes the list of jobs as ``server/jobs`` after every change of state.
 """
@@ -39,6 +39,7 @@ class Job:
         self.started = time.time()
         self.ended: float | None = None
         self.on_change: list[Any] = []
+        self.stop_requested = threading.Event()  # set by `request_stop`; `run` checks it
 
     def run(self) -> dict[str, Any]:
         """Do the work (in the job's thread); return a JSON-ready summary."""
@@ -46,7 +47,7 @@ class Job:
 
     def request_stop(self) -> None:
         """Ask the work to end soon, keeping what it has done."""
-        raise NotImplementedError
+        self.stop_requested.set()
 
     def pause(self) -> None:
         """Hold the work still between steps."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import threading
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,6 @@ class SoupJob(Job):
     def __init__(self, job_id: int, params: dict[str, Any], workspace: Any) -> None:
         super().__init__(job_id, params, workspace)
         self.soup: Any = None
-        self._stop = threading.Event()
 
     def run(self) -> dict[str, Any]:
         """Run epochs until ``epochs`` or a stop; returns the last row and the transition epoch."""
@@ -45,7 +43,7 @@ class SoupJob(Job):
         self.soup = Soup.new(SoupConfig(**p))
 
         def check(_: Any) -> None:
-            if self._stop.is_set():
+            if self.stop_requested.is_set():
                 raise _Stopped
 
         try:
@@ -61,10 +59,6 @@ class SoupJob(Job):
             "transition_epoch": self.soup.transition_epoch,
             "last_row": dataclasses.asdict(last) if last else None,
         }
-
-    def request_stop(self) -> None:
-        """End the run after the epoch in progress."""
-        self._stop.set()
 
     def progress(self) -> dict[str, Any]:
         """Epochs run so far and the epoch the run stops at."""

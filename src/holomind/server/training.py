@@ -78,7 +78,8 @@ class CartridgeActivity(Plugin):
             cartridges.append(
                 {
                     "id": cart_id,
-                    "domain": st.name,
+                    "domain": st.domain,
+                    "name": st.name,
                     "parent": st.parent,
                     "maturity": st.maturity,
                     "frozen": st.frozen,
@@ -102,7 +103,6 @@ class TrainingJob(Job):
         super().__init__(job_id, params, workspace)
         self.gate = PauseGate(self._held)
         self.trainer: Trainer | None = None
-        self._stop = threading.Event()
 
     def run(self) -> dict[str, Any]:
         """Train until the steps are done or a stop comes; the library is saved either way."""
@@ -123,14 +123,14 @@ class TrainingJob(Job):
             self.gate,
         ]
         self.trainer = Trainer(config, corpus, library, plugins)
-        if self._stop.is_set():
+        if self.stop_requested.is_set():
             self.trainer.request_stop()
         self.trainer.fit()
         return self.trainer.summary()
 
     def request_stop(self) -> None:
         """Finish the current step, save and end (what Ctrl-C does to `holomind train`)."""
-        self._stop.set()
+        super().request_stop()
         if self.trainer is not None:
             self.trainer.request_stop()
         self.gate.resume()

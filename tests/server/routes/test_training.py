@@ -85,7 +85,7 @@ def test_a_training_job_pauses_resumes_and_stops_with_the_library_saved(server: 
     live = server.wait_for(
         lambda: server.client.get("/cartridges").json()["live"], what="train/cartridges"
     )
-    assert {c["domain"] for c in live["cartridges"]} == {"licences", "pydoc", "python"}
+    assert {c["name"] for c in live["cartridges"]} == {"licences", "pydoc", "python"}
     assert sum(c["recent_steps"] for c in live["cartridges"]) > 0
 
     stopping = server.client.post(f"/api/jobs/{job['id']}/stop").json()

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
 from holomind.bridge import Turn
 from holomind.errors import HoloMindError
+from holomind.server.chat import USAGE
 from holomind.server.state import Dashboard, dashboard
 
 router = APIRouter()
@@ -43,7 +44,7 @@ async def chat(websocket: WebSocket) -> None:
             except ValueError:
                 message = None
             if not isinstance(message, dict):
-                await websocket.send_json({"type": "error", "error": 'send {"message": "..."}'})
+                await websocket.send_json({"type": "error", "error": USAGE})
                 continue
             try:
                 async for item in board.chat.stream(message.get("message")):

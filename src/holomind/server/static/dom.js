@@ -64,6 +64,17 @@ export function stat(name) {
   return [el, (v) => { value.textContent = v; }];
 }
 
+// Several figures: returns [elements, {name: set}], each labelled labels[name] or its name.
+export function stats(names, labels = {}) {
+  const elements = [], set = {};
+  for (const name of names) {
+    const [el, setter] = stat(labels[name] || name);
+    elements.push(el);
+    set[name] = setter;
+  }
+  return [elements, set];
+}
+
 // A form built from a request model of the server's OpenAPI schema (one input per field, with
 // its default, bounds and description), so a field added on the server shows up here by itself.
 // `skip` names fields the caller renders itself; `values(form)` reads the fields back.

@@ -184,9 +184,9 @@ export function radialGraph(canvas, graph) {
   }
   // the stem in the middle, domain names outside the ring
   ctx.fillStyle = "#e6e6e6";
-  ctx.beginPath(); ctx.arc(cx, cy, 14, 0, 2 * Math.PI); ctx.fill();
+  ctx.beginPath(); ctx.arc(cx, cy, 19, 0, 2 * Math.PI); ctx.fill();
   ctx.fillStyle = "#11151c"; ctx.textAlign = "center"; ctx.fillText("stem", cx, cy + 4);
-  nodes.push({ x: cx, y: cy, r: 14, item: { kind: "stem" } });
+  nodes.push({ x: cx, y: cy, r: 19, item: { kind: "stem" } });
   ctx.fillStyle = INK;
   for (const { mid, name } of domainAt) {
     const lx = cx + (R + 18) * Math.cos(mid), ly = cy + (R + 18) * Math.sin(mid);

@@ -8,13 +8,19 @@ let registry = { exists: false, domains: [], cartridges: [] };
 let live = null; // the last train/cartridges value
 let nodes = [];
 
+// The registry on disk, with what training reports live laid over it: cartridges spawned since
+// the library was last saved show up at once, and every cartridge in memory shows its activity.
 function model() {
   const overlay = new Map((live ? live.cartridges : []).map((c) => [c.id, c]));
   const most = Math.max(1, ...[...overlay.values()].map((c) => c.recent_steps || 0));
+  const byId = new Map(registry.cartridges.map((meta) => [meta.id, meta]));
+  for (const c of overlay.values()) if (!byId.has(c.id)) byId.set(c.id, { ...c, path: "(not saved yet)", size_bytes: null });
+  const domains = new Map(registry.domains.map((d) => [d.id, d]));
+  for (const c of byId.values()) if (!domains.has(c.domain)) domains.set(c.domain, { id: c.domain, name: c.name });
   return {
-    domains: registry.domains,
-    empty: registry.exists ? "the library has no cartridges yet" : "no library yet: train one in the Training view",
-    cartridges: registry.cartridges.map((meta) => {
+    domains: [...domains.values()],
+    empty: registry.exists || live ? "the library has no cartridges yet" : "no library yet: train one in the Training view",
+    cartridges: [...byId.values()].sort((a, b) => a.id - b.id).map((meta) => {
       const now = overlay.get(meta.id) || {};
       return {
         id: meta.id, domain: meta.domain, name: meta.name, parent: meta.parent,
@@ -29,14 +35,14 @@ function model() {
 function draw() {
   const graph = model();
   nodes = radialGraph(canvas, graph);
-  fill(summary, registry.exists
-    ? `${graph.cartridges.length} cartridges in ${registry.domains.length} domains · ${registry.library}` +
+  fill(summary, registry.exists || live
+    ? `${graph.cartridges.length} cartridges in ${graph.domains.length} domains · ${registry.library}` +
       (live ? ` · live at step ${live.step}` : "")
     : "no cartridge library yet");
   fill(body, graph.cartridges.map((c) => h("tr", { dataset: { id: c.id } },
     h("td", {}, c.id), h("td", {}, c.path), h("td", {}, c.name), h("td", {}, fmt(c.maturity, 2)),
     h("td", {}, c.frozen ? "yes" : "no"), h("td", {}, c.parent ?? "–"), h("td", {}, fmt(c.steps)),
-    h("td", {}, fmt(c.strength, 3)), h("td", {}, fmt(Math.round(c.size_bytes / 1024))))));
+    h("td", {}, fmt(c.strength, 3)), h("td", {}, c.size_bytes === null ? "–" : fmt(Math.round(c.size_bytes / 1024))))));
 }
 
 const reload = throttle(() => context.act(async () => {

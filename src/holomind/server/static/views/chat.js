@@ -1,6 +1,6 @@
 // Chat through the learning loop: memory context, the answer streamed token by token, the Q&A
 // appended to the pixel network (its growth line shown, the PNG viewable).
-import { fill, fmt, h, stat, throttle } from "../dom.js";
+import { fill, fmt, h, stats, throttle } from "../dom.js";
 import { lineChart } from "../plot.js";
 
 let messages, input, send, status, canvas, image, imageNote, setRecords, setRows, setBackend, context;
@@ -75,7 +75,8 @@ const refresh = throttle((ctx) => ctx.act(async () => {
   if (!stats.records) { fill(imageNote, "The network is empty: ask something."); image.hidden = true; return; }
   image.hidden = false;
   image.src = `/api/memory/network.png?v=${stats.bytes}`;
-  fill(imageNote, `${fmt(stats.records)} records in ${stats.path}: the PNG itself, as an image viewer shows it.`);
+  const records = stats.records === 1 ? "1 record" : `${fmt(stats.records)} records`;
+  fill(imageNote, `${records} in ${stats.path}: the PNG itself, as an image viewer shows it.`);
 }), 2000);
 
 export default {
@@ -92,15 +93,13 @@ export default {
     canvas = h("canvas", { class: "plot", id: "chat-growth" });
     image = h("img", { alt: "the pixel network", id: "network-image", hidden: true });
     imageNote = h("p", { class: "muted" });
-    const [recordsEl, records] = stat("records");
-    const [rowsEl, rows] = stat("rows (pixels high)");
-    const [backendEl, backend] = stat("backend · model");
-    setRecords = records; setRows = rows; setBackend = backend;
+    const [figures, set] = stats(["records", "rows", "backend"], { rows: "rows (pixels high)", backend: "backend · model" });
+    setRecords = set.records; setRows = set.rows; setBackend = set.backend;
     el.append(
       h("div", { class: "card" }, h("h2", {}, "Chat"), messages,
         h("form", { onsubmit: ask }, input, send, status)),
       h("div", { class: "card" }, h("h2", {}, "Pixel network"),
-        h("div", { class: "stats" }, recordsEl, rowsEl, backendEl),
+        h("div", { class: "stats" }, figures),
         h("h2", {}, "Growth"), canvas),
       h("div", { class: "card wide" }, h("h2", {}, "The network as a picture"), imageNote,
         h("div", { class: "netimg" }, image)),

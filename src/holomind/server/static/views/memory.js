@@ -1,5 +1,5 @@
 // The pixel network's records: list, search, show, teach, export and import.
-import { fill, fmt, h, stat, throttle } from "../dom.js";
+import { fill, fmt, h, stats, throttle } from "../dom.js";
 
 const PAGE = 25;
 let context, list, detail, pager, found, setRecords, setSuperseded, setBytes, setVectors;
@@ -91,17 +91,14 @@ export default {
   keys: ["memory/appended"],
   mount(el, ctx) {
     context = ctx;
-    const [a, records] = stat("records");
-    const [b, superseded] = stat("superseded");
-    const [c, bytes] = stat("bytes");
-    const [d, vectors] = stat("with vectors");
-    setRecords = records; setSuperseded = superseded; setBytes = bytes; setVectors = vectors;
+    const [figures, set] = stats(["records", "superseded", "bytes", "vectors"], { vectors: "with vectors" });
+    setRecords = set.records; setSuperseded = set.superseded; setBytes = set.bytes; setVectors = set.vectors;
     list = table("memory-records", "model");
     detail = h("div", { class: "muted", id: "memory-detail" }, "Click a record to read it whole.");
     pager = h("div", { class: "row" });
     found = h("div");
     el.append(
-      h("div", { class: "card wide" }, h("h2", {}, "Pixel network"), h("div", { class: "stats" }, a, b, c, d)),
+      h("div", { class: "card wide" }, h("h2", {}, "Pixel network"), h("div", { class: "stats" }, figures)),
       h("div", { class: "card" }, h("h2", {}, "Records"), list, pager),
       h("div", { class: "card" }, detail),
       h("div", { class: "card" }, h("h2", {}, "Search"),

@@ -1,6 +1,6 @@
 // The primordial soup: run it as a job, watch high-order entropy climb toward the transition,
 // see the soup itself (a pixel row per program) and the programs that copy themselves.
-import { fill, fmt, formValues, h, schemaForm, stat, throttle } from "../dom.js";
+import { fill, fmt, formValues, h, schemaForm, stats, throttle } from "../dom.js";
 import { lineChart } from "../plot.js";
 
 let context, schema, form, startButton, stopButton, stateEl, entropyCanvas, diversityCanvas, image, programs;
@@ -57,11 +57,9 @@ export default {
   keys: ["soup/", "server/jobs"],
   async mount(el, ctx) {
     context = ctx;
-    const stats = ["epoch", "entropy", "diversity", "replicators", "ops"].map((name) => {
-      const [box, setter] = stat({ entropy: "high-order entropy", ops: "ops / interaction" }[name] || name);
-      set[name] = setter;
-      return box;
-    });
+    let figures;
+    [figures, set] = stats(["epoch", "entropy", "diversity", "replicators", "ops"],
+      { entropy: "high-order entropy", ops: "ops / interaction" });
     stateEl = h("div", { id: "soup-state" });
     entropyCanvas = h("canvas", { class: "plot", id: "soup-entropy" });
     diversityCanvas = h("canvas", { class: "plot", id: "soup-diversity" });
@@ -78,7 +76,7 @@ export default {
     el.append(
       h("div", { class: "card wide" }, h("h2", {}, "Primordial soup"),
         h("p", { class: "muted" }, "BFF programs meet in pairs and run as one tape; above 3 bits/byte of high-order entropy, self-copying programs have taken over."),
-        form, stateEl, h("div", { class: "stats" }, stats)),
+        form, stateEl, h("div", { class: "stats" }, figures)),
       h("div", { class: "card" }, h("h2", {}, "High-order entropy"), entropyCanvas),
       h("div", { class: "card" }, h("h2", {}, "Diversity and replicators"), diversityCanvas),
       h("div", { class: "card" }, h("h2", {}, "The soup (first 512 programs, a row each)"),

@@ -1,6 +1,6 @@
 // Training the cartridge brain: start `holomind train` on a data folder, watch the loss, phase,
 // cartridges, tokens/s and memory, pause, resume, stop, and choose the device.
-import { fill, fmt, formValues, h, schemaForm, stat, throttle } from "../dom.js";
+import { fill, fmt, formValues, h, schemaForm, stats, throttle } from "../dom.js";
 import { lineChart } from "../plot.js";
 
 let context, schema, form, folderSelect, stateEl, progress, buttons, device, done, lossCanvas, speedCanvas;
@@ -80,13 +80,9 @@ export default {
   keys: ["train/", "server/jobs"],
   async mount(el, ctx) {
     context = ctx;
-    for (const name of ["stage", "phase", "step", "loss", "active", "frozen", "tokens", "rss"]) set[name] = null;
-    const stats = Object.fromEntries(Object.keys(set).map((name) => {
-      const label = { active: "active / cartridges", frozen: "frozen (in memory)", tokens: "tokens / s", rss: "RSS MB" }[name] || name;
-      const [el, setter] = stat(label);
-      set[name] = setter;
-      return [name, el];
-    }));
+    let figures;
+    [figures, set] = stats(["stage", "phase", "step", "loss", "active", "frozen", "tokens", "rss"],
+      { active: "active / cartridges", frozen: "frozen (in memory)", tokens: "tokens / s", rss: "RSS MB" });
     folderSelect = h("select", { name: "data", id: "train-data" });
     stateEl = h("div", { id: "train-state" });
     progress = h("progress", { value: 0, max: 1 });
@@ -111,7 +107,7 @@ export default {
         h("p", { class: "muted" }, "Sub-folders of a data folder name domains; each domain gets its own cartridge on the frozen stem."),
         form),
       h("div", { class: "card" }, h("h2", {}, "Now"), stateEl, progress,
-        h("div", { class: "stats" }, Object.values(stats)),
+        h("div", { class: "stats" }, figures),
         h("div", { class: "row" }, buttons.pause, buttons.resume, buttons.stop),
         h("div", { class: "row" }, device,
           h("button", { id: "mode-cpu", onclick: () => mode("cpu") }, "CPU"),

@@ -41,7 +41,7 @@ export default {
     let row = rows.get(event.key);
     if (!row) {
       const tr = h("tr", { class: "clickable", dataset: { key: event.key }, onclick: () => show(event.key) });
-      row = { tr, version: h("td"), age: h("td"), value: h("td", { class: "value" }) };
+      row = { tr, version: h("td", { class: "nowrap" }), age: h("td", { class: "nowrap" }), value: h("td", { class: "value" }) };
       tr.append(h("td", {}, event.key), row.version, row.age, row.value);
       rows.set(event.key, row);
       const after = [...rows.keys()].sort().find((k) => k > event.key);
@@ -51,7 +51,7 @@ export default {
     row.version.textContent = event.version;
     row.age.textContent = age(Date.now() / 1000 - event.time);
     row.value.textContent = preview(event.value);
-    if (!event.snapshot) {
+    if (!event.snapshot && row.tr.offsetParent !== null) { // flash only what a person can see
       row.tr.classList.remove("flash");
       void row.tr.offsetWidth; // restart the animation
       row.tr.classList.add("flash");
