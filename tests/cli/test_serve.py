@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from tests.server.conftest import TOKEN
+from tests.server.conftest import TOKEN, free_port
 
 
 def test_help_names_the_guarded_options(holomind) -> None:
@@ -40,3 +40,10 @@ def test_a_taken_port_is_refused_in_one_line(holomind) -> None:
         f"error: cannot listen on 127.0.0.1:{port} (Address already in use): "
         "pass another --port, or stop what is using it"
     )
+
+
+def test_a_damaged_network_is_refused_before_serving(holomind, holomind_home) -> None:
+    (holomind_home / "network.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    done = holomind("serve", "--port", str(free_port()))
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: chunk b'\\x00\\x00\\x00\\x00' at byte 8 fails its CRC")

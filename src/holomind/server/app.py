@@ -1,8 +1,8 @@
 """The dashboard application: FastAPI routes behind the security guard, and `serve` to run it.
 
-`create_app(options)` builds the app (its `Dashboard` of parts is made when the
-server starts and closed when it stops); `serve(options)` checks the binding,
-prints the URL and runs uvicorn until Ctrl-C.
+`create_app(options)` builds the app and its `Dashboard` of parts (closed when the
+server stops); `serve(options)` checks the binding and the port, prints the URL
+and runs uvicorn until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import psutil
@@ -26,17 +26,6 @@ from holomind.server.hub import encode
 from holomind.server.routes import ROUTERS
 from holomind.server.security import Guard, check_binding, is_loopback
 from holomind.server.state import Dashboard, ServerOptions
-
-# Served with every response: the page runs only its own scripts and is never framed.
-SECURITY_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "x-frame-options": "DENY",
-}
 
 
 class FiniteJSONResponse(JSONResponse):
@@ -57,12 +46,11 @@ def error_status(exc: HoloMindError) -> int:
 
 
 def create_app(options: ServerOptions) -> FastAPI:
-    """The dashboard app for these options (nothing is opened until it starts)."""
+    """The dashboard app for these options, its parts opened (a bad network file fails here)."""
+    board = Dashboard(options)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        board = Dashboard(options)
-        app.state.dashboard = board
         board.hub.start(asyncio.get_running_loop())
         monitor = asyncio.create_task(_publish_system(board))
         try:
@@ -89,15 +77,7 @@ def create_app(options: ServerOptions) -> FastAPI:
             {"error": exc.message, "hint": exc.hint}, status_code=error_status(exc)
         )
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.state.dashboard = board
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(

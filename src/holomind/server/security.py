@@ -13,6 +13,8 @@ through the same checks before any route runs:
   that change something, and every WebSocket, are refused when a browser says
   they come from another origin.
 - **Size**: request bodies above a limit get 413 (uploads have their own, larger one).
+- **Headers**: every response carries a content security policy (only the
+  server's own scripts and styles, no framing) and its companions.
 
 `child_path` is the one way a user-named file or folder is turned into a path.
 """
@@ -36,6 +38,17 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+# Sent with every HTTP response: the page runs only its own scripts and styles and is never framed.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+        b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
 TOKEN_COOKIE = "holomind_token"
 TOKEN_HEADER = "x-holomind-token"
 MIN_TOKEN_CHARS = 12
@@ -140,8 +153,8 @@ class Guard:
                     await _deny(scope, receive, send, 413, _too_large(limit))
                     return
                 receive = _replay(body, receive)
-            if self.token and _query_token(scope) is not None:
-                send = _setting_cookie(send, self.token)
+            cookie = self.token if self.token and _query_token(scope) is not None else None
+            send = _with_headers(send, cookie)
         await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
@@ -220,12 +233,16 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _setting_cookie(send: Send, token: str) -> Send:
-    cookie = f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+def _with_headers(send: Send, token: str | None) -> Send:
+    """Add the security headers (and the token cookie, when it came in the URL) to a response."""
+    extra = list(SECURITY_HEADERS)
+    if token is not None:
+        cookie = f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+        extra.append((b"set-cookie", cookie.encode()))
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+            message["headers"] = [*message.get("headers", []), *extra]
         await send(message)
 
     return wrapped
@@ -233,7 +250,11 @@ def _setting_cookie(send: Send, token: str) -> Send:
 
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, error: str) -> None:
     body = json.dumps({"error": error}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *SECURITY_HEADERS,
+    ]
     if status == 401:
         headers.append((b"www-authenticate", b'Bearer realm="holomind"'))
     if scope["type"] == "http":

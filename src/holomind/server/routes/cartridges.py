@@ -39,35 +39,42 @@ def read_library(root: Path) -> dict[str, Any]:
     """The library's stem, domains and every cartridge's meta (empty when there is no library)."""
     from holomind.cartridges import Library
 
-    registry = root / REGISTRY
     if not Library.exists(root):
         return {"library": str(root), "exists": False, "domains": [], "cartridges": []}
+    registry = root / REGISTRY
     with _cache.lock:
-        for attempt in range(RETRIES):
+        attempt = 1
+        while True:
             stat = registry.stat()
             key = (str(root), stat.st_mtime_ns, stat.st_size)
             if key == _cache.key and _cache.value is not None:
                 return _cache.value
             try:
-                lib = Library.open(root)
-                try:
-                    value = {
-                        "library": str(root),
-                        "exists": True,
-                        "stem_hash": lib.stem_hash,
-                        "domains": lib.registry["domains"],
-                        "cartridges": list(lib.iter_meta()),
-                    }
-                finally:
-                    lib.close()
+                value = _read(root)
             except CorruptFileError:
-                if attempt == RETRIES - 1:
+                if attempt == RETRIES:
                     raise
+                attempt += 1
                 time.sleep(0.2)
                 continue
             _cache.key, _cache.value = key, value
             return value
-    raise AssertionError("unreachable")
+
+
+def _read(root: Path) -> dict[str, Any]:
+    from holomind.cartridges import Library
+
+    lib = Library.open(root)
+    try:
+        return {
+            "library": str(root),
+            "exists": True,
+            "stem_hash": lib.stem_hash,
+            "domains": lib.registry["domains"],
+            "cartridges": list(lib.iter_meta()),
+        }
+    finally:
+        lib.close()
 
 
 @router.get("/cartridges")
