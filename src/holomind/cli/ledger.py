@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from holomind.cli.common import console, err_console, print_json, settings
+from holomind.cli.common import console, err_console, print_json, settings, shorten
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 
 app = typer.Typer(
@@ -162,7 +162,8 @@ def balance(
         print_json({"account": found.name, "unit": _unit(), **found.to_dict()})
         return
     console.print(
-        f"{escape(found.name)}: {found.balance:,} {_unit()} (earned {found.earned:,} in all)"
+        f"{escape(found.name)}: {found.balance:,} {_unit()} (earned {found.earned:,} in all)",
+        soft_wrap=True,
     )
 
 
@@ -194,7 +195,7 @@ def history(
             escape(f.get("from", "ledger" if e.kind == "mint" else "")),
             escape(f.get("to", f.get("name", ""))),
             f"{e.amount:,}" if e.amount else "",
-            escape(_short(f.get("memo", ""))),
+            escape(shorten(f.get("memo", ""), 48)),
         )
     console.print(table)
     if len(entries) < total:
@@ -301,7 +302,7 @@ def prove(
                     "from another ledger)"
                 )
             if not as_json:
-                console.print(f"ok: {escape(str(check))} holds for ledger {led.id}")
+                console.print(f"ok: {escape(str(check))} holds for ledger {led.id}", soft_wrap=True)
             return
         assert entry is not None
         proof = led.prove(entry)
@@ -360,7 +361,9 @@ def export(
         typer.echo(text, nl=False)
         return
     atomic_write_text(out, text)
-    err_console.print(f"exported {len(bundle['entries']):,} entries to {escape(str(out))}")
+    err_console.print(
+        f"exported {len(bundle['entries']):,} entries to {escape(str(out))}", soft_wrap=True
+    )
 
 
 @app.command("rules")
@@ -378,8 +381,3 @@ def rules(as_json: bool = JSON) -> None:
         credits = f"{r.credits}" + (f" per {r.per}" if r.per else "")
         table.add_row(r.name, credits, ", ".join(r.details), r.description)
     console.print(table)
-
-
-def _short(text: str, n: int = 48) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= n else one[: n - 1] + "…"
