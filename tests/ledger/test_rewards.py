@@ -19,7 +19,7 @@ def files(led: Ledger) -> bytes:
 
 def test_each_rule_pays_its_credits_and_records_its_event(ledger: Ledger) -> None:
     paid = [
-        ledger.reward("bob", "agent.best_return", episode=3, **{"return": 12.5}),
+        ledger.reward("bob", "agent.best_return", episode=3, episode_return=12.5),
         ledger.reward(
             "bob", "soup.replicator_transition", run="r1", modulation_epoch=40, epoch=900
         ),
@@ -33,7 +33,7 @@ def test_each_rule_pays_its_credits_and_records_its_event(ledger: Ledger) -> Non
         "rule": "agent.best_return",
         "id": "agent.best_return/bob/3",
         "episode": 3,
-        "return": 12.5,
+        "episode_return": 12.5,
     }
     assert paid[3].fields["event"]["id"] == "memory.consolidated/bob/net.png/11"
     assert [e.fields["memo"] for e in paid] == [
@@ -58,26 +58,40 @@ def test_the_same_event_is_paid_once_per_account(ledger: Ledger) -> None:
 
 
 def test_a_best_return_must_beat_the_best_rewarded_so_far(ledger: Ledger) -> None:
-    ledger.reward("bob", "agent.best_return", episode=1, **{"return": 5})
+    ledger.reward("bob", "agent.best_return", episode=1, episode_return=5)
     before = files(ledger)
     for episode, value in ((2, 5), (3, 4.99), (4, -1.0)):
-        with pytest.raises(InvalidInputError, match="does not beat its best rewarded return, 5"):
-            ledger.reward("bob", "agent.best_return", episode=episode, **{"return": value})
+        with pytest.raises(
+            InvalidInputError, match="does not beat its best rewarded episode_return, 5"
+        ):
+            ledger.reward("bob", "agent.best_return", episode=episode, episode_return=value)
     assert files(ledger) == before
-    ledger.reward("bob", "agent.best_return", episode=5, **{"return": 5.5})
-    ledger.reward("alice", "agent.best_return", episode=5, **{"return": 1.0})  # her own best
-    assert [e["return"] for e in ledger.earned("bob", "agent.best_return")] == [5, 5.5]
+    ledger.reward("bob", "agent.best_return", episode=5, episode_return=5.5)
+    ledger.reward("alice", "agent.best_return", episode=5, episode_return=1.0)  # her own best
+    assert [e["episode_return"] for e in ledger.earned("bob", "agent.best_return")] == [5, 5.5]
 
 
 @pytest.mark.parametrize(
     ("rule", "details", "message"),
     [
         ("agent.best", {}, "there is no reward rule 'agent.best': use one of: agent.best_return"),
-        ("agent.best_return", {"episode": 1}, "needs details episode, return"),
-        ("agent.best_return", {"episode": 1, "return": 2, "x": 1}, "unexpected \\['x'\\]"),
-        ("agent.best_return", {"episode": True, "return": 2}, "episode must be int, got True"),
-        ("agent.best_return", {"episode": 1, "return": "2"}, "return must be number"),
-        ("agent.best_return", {"episode": 1, "return": float("nan")}, "return must be number"),
+        ("agent.best_return", {"episode": 1}, "needs details episode, episode_return"),
+        ("agent.best_return", {"episode": 1, "episode_return": 2, "x": 1}, "unexpected \\['x'\\]"),
+        (
+            "agent.best_return",
+            {"episode": True, "episode_return": 2},
+            "episode must be int, got True",
+        ),
+        (
+            "agent.best_return",
+            {"episode": 1, "episode_return": "2"},
+            "episode_return must be number",
+        ),
+        (
+            "agent.best_return",
+            {"episode": 1, "episode_return": float("nan")},
+            "episode_return must be number",
+        ),
         ("cartridge.new_domain", {"library": "", "cartridge": 1, "domain": "d"}, "library must"),
         (
             "soup.replicator_transition",

@@ -35,7 +35,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes, bytes]
         for name in ("alice", "bob", "carol"):
             led.create_account(name)
         led.mint("alice", 500, "start", event={"note": "ünïcode ✓", "n": [1, 2.5, None]})
-        led.reward("bob", "agent.best_return", episode=1, **{"return": 3.25})
+        led.reward("bob", "agent.best_return", episode=1, episode_return=3.25)
         for i in range(16):
             a, b = ("alice", "bob", "carol")[i % 3], ("alice", "bob", "carol")[(i + 1) % 3]
             if i % 3 == 0:

@@ -85,10 +85,10 @@ RULES: dict[str, RewardRule] = {
             credits=10,
             description="Advanced learning: an agent ends an episode with a higher return "
             "than any it was rewarded for before.",
-            details={"episode": "int", "return": "number"},
+            details={"episode": "int", "episode_return": "number"},
             key=("episode",),
-            memo="new best return {return} in episode {episode}",
-            improves="return",
+            memo="new best return {episode_return} in episode {episode}",
+            improves="episode_return",
         ),
         RewardRule(
             name="soup.replicator_transition",
