@@ -154,12 +154,15 @@ class Ledger:
         """(Re)open the log file and forget what was read from it."""
         if self._fd >= 0:
             os.close(self._fd)
+        self._read_only = not os.access(self._log, os.W_OK)
         try:
-            self._fd = os.open(self._log, os.O_RDWR | os.O_APPEND)
+            self._fd = os.open(
+                self._log, os.O_RDONLY if self._read_only else os.O_RDWR | os.O_APPEND
+            )
         except FileNotFoundError:
             raise MissingFileError(f"{self._log} is missing", hint="restore the ledger") from None
         except PermissionError:
-            raise InvalidInputError(f"no permission to open {self._log} for writing") from None
+            raise InvalidInputError(f"no permission to read {self._log}") from None
         self._ino = os.fstat(self._fd).st_ino
         self._offset = 0
         self._book = Book(trusted_key=self._trusted_key())
@@ -205,6 +208,10 @@ class Ledger:
         """Take the file lock and read what is new, unless this thread holds the ledger already."""
         if self._fd < 0:
             raise InvalidInputError(f"the ledger {self.path} was closed")
+        if exclusive and self._read_only:
+            raise InvalidInputError(
+                f"no permission to write {self._log}", hint="this copy of the ledger is read-only"
+            )
         if self._depth:
             if exclusive and not self._writing:
                 raise RuntimeError("cannot append while the ledger is held only for reading")
