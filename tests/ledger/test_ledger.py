@@ -89,6 +89,14 @@ def test_a_refused_entry_writes_nothing(ledger: Ledger, act, message: str) -> No
     assert not (ledger.path / "keys" / "Alice.key").exists()
 
 
+def test_ensure_account_opens_an_account_once(ledger: Ledger) -> None:
+    assert ledger.ensure_account("alice") == ledger.account("alice")
+    assert len(ledger) == 4
+    made = ledger.ensure_account("rl-agent")
+    assert (made.name, made.opened, made.balance) == ("rl-agent", 5, 0)
+    assert ledger.ensure_account("rl-agent") == made and len(ledger) == 5
+
+
 def test_a_reward_event_is_paid_once(ledger: Ledger) -> None:
     ledger.mint("bob", 3, "proposal 7", event={"id": "proposal/7"})
     before = files(ledger)

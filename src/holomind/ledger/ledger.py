@@ -400,6 +400,13 @@ class Ledger:
             self._append("account", {"name": name, "key": public_hex(key)}, LEDGER)
             return self.account(name)
 
+    def ensure_account(self, name: str) -> Account:
+        """The account ``name``, opened now if it does not exist yet (for agents that restart)."""
+        with self._exclusive():
+            if name in self._book.accounts:
+                return self.account(name)
+            return self.create_account(name)
+
     def mint(
         self, account: str, amount: int, memo: str = "", event: dict[str, Any] | None = None
     ) -> Entry:
