@@ -97,6 +97,15 @@ def test_ensure_account_opens_an_account_once(ledger: Ledger) -> None:
     assert ledger.ensure_account("rl-agent") == made and len(ledger) == 5
 
 
+def test_a_mint_keeps_its_event_as_stored(ledger: Ledger) -> None:
+    event = {"rule": "x", "seen": ("a", "b")}
+    entry = ledger.mint("bob", 1, "m", event=event)
+    event["rule"] = "changed afterwards"
+    stored = {"rule": "x", "seen": ["a", "b"]}
+    assert entry.fields["event"] == stored == ledger.entry(5).fields["event"]
+    assert ledger.earned("bob", "x") == [stored]
+
+
 def test_a_reward_event_is_paid_once(ledger: Ledger) -> None:
     ledger.mint("bob", 3, "proposal 7", event={"id": "proposal/7"})
     before = files(ledger)
@@ -203,10 +212,11 @@ def test_a_lost_ledger_key_leaves_a_readable_ledger(ledger: Ledger) -> None:
         for act in (
             lambda: led.mint("alice", 1, "x"),
             lambda: led.transfer("alice", "bob", 1, "x"),
+            lambda: led.create_account("carol"),
         ):
             with pytest.raises(MissingFileError, match=r"ledger\.key is missing"):
                 act()
-        assert files(led) == before
+        assert files(led) == before and not (led.path / "keys" / "carol.key").exists()
         assert led.balance("alice") == 100 and led.prove(4).verify(led.public_key)
     assert verify_ledger(ledger.path).ok
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -394,6 +395,7 @@ class Ledger:
                     f"account {name!r} already exists",
                     hint="see `holomind ledger accounts list`",
                 )
+            self._signer(LEDGER)  # refuse before writing a key if the ledger cannot sign
             # A key left by a crash between writing it and the entry is ours to reuse.
             key = self._keys.load(name) if self._keys.exists(name) else self._keys.create(name)
             self._signers[name] = key
@@ -784,8 +786,9 @@ def _memo(memo: str) -> str:
 def _event(event: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise InvalidInputError("a mint's event is a JSON object (a dict)")
-    if len(canonical(event)) > MAX_EVENT:
+    stored = canonical(event)
+    if len(stored) > MAX_EVENT:
         raise InvalidInputError(f"a mint's event is at most {MAX_EVENT} bytes of JSON")
     if "id" in event and not isinstance(event["id"], str):
         raise InvalidInputError("a mint's event id is text")
-    return event
+    return json.loads(stored)  # a copy, exactly as stored: the caller may reuse theirs
