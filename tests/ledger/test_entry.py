@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.exceptions import InvalidSignature
@@ -17,6 +19,7 @@ from holomind.ledger.entry import (
     canonical,
     check_name,
     decode,
+    now,
     sign,
     signed_message,
 )
@@ -126,6 +129,16 @@ def test_malformed_lines_say_what_is_wrong(edit, why: str) -> None:
     line, _ = sign(mint_fields("m", None), KEY)
     with pytest.raises(EntryFormatError, match=why):
         decode(edit(json.loads(line)))
+
+
+def test_now_is_iso_utc_with_microseconds() -> None:
+    before = datetime.now(UTC)
+    stamps = [now() for _ in range(2000)]
+    after = datetime.now(UTC)
+    parsed = [datetime.fromisoformat(s) for s in stamps]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", s) for s in stamps)
+    assert before - timedelta(milliseconds=1) <= parsed[0] <= parsed[-1] <= after
+    assert parsed == sorted(parsed)
 
 
 def test_values_that_cannot_be_stored_are_refused() -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -70,9 +71,20 @@ def canonical(obj: Any) -> bytes:
         ) from None
 
 
+_second: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text
+
+
 def now() -> str:
-    """The current UTC time as the ledger writes it (ISO 8601, microseconds)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    """The current UTC time as the ledger writes it (ISO 8601, microseconds).
+
+    The same as ``datetime.now(UTC).isoformat(timespec="microseconds")``, formatting
+    the date and time only once a second: an append takes a few tens of microseconds.
+    """
+    global _second
+    second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    if _second[0] != second:
+        _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{_second[1]}.{micro:06d}+00:00"
 
 
 def sign(fields: dict[str, Any], key: Ed25519PrivateKey) -> tuple[bytes, str]:

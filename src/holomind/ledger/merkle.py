@@ -36,16 +36,18 @@ class MerkleTree:
     def __init__(self) -> None:
         # _levels[k] holds the hashes of the complete subtrees of 2**k leaves, left to right.
         self._levels: list[bytearray] = [bytearray()]
+        self._size = 0
 
     def __len__(self) -> int:
-        return len(self._levels[0]) // HASH_SIZE
+        return self._size
 
     def append(self, leaf: bytes) -> None:
         """Add a leaf by its hash (see `leaf_hash`); completes whatever subtrees it closes."""
         if len(leaf) != HASH_SIZE:
             raise ValueError(f"a leaf hash is {HASH_SIZE} bytes, got {len(leaf)}")
         self._levels[0] += leaf
-        index, level = len(self) - 1, 0
+        index, level = self._size, 0
+        self._size += 1
         while index & 1:  # a right child: its parent is now complete
             below = self._levels[level]
             parent = node_hash(below[-2 * HASH_SIZE : -HASH_SIZE], below[-HASH_SIZE:])
