@@ -2,7 +2,8 @@
 
 from holomind.ledger import Ledger
 ledger = Ledger.open("~/.holomind/ledger", create=True)
-ledger.create_account("rl-agent")
+ledger.create_account("alice")
+ledger.ensure_account("rl-agent")
 ledger.reward("rl-agent", "agent.best_return", episode=12, episode_return=41.5)
 ledger.transfer("rl-agent", "alice", 5, memo="thanks")
 ledger.verify().ok
