@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from holomind.errors import CorruptFileError, InvalidInputError
 from holomind.ledger import Ledger, TreeHead, proof_from_dict
@@ -133,3 +135,39 @@ def test_a_tree_head_file_must_be_exact(ledger: Ledger) -> None:
     for bad in (data.rstrip(b"\n"), data.replace(b",", b", ", 1), b"{}", b"\xff", b"[1]"):
         with pytest.raises(CorruptFileError, match=r"^h is not"):
             TreeHead.from_bytes(bad, "h")
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300))
+def test_random_bytes_are_refused_or_read_exactly_as_a_tree_head(data: bytes) -> None:
+    try:
+        head = TreeHead.from_bytes(data, "h")
+    except CorruptFileError:
+        return
+    assert head.to_bytes() == data
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=70),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=9), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=json_values
+    | st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["inclusion", "consistency"]),
+            "head": json_values,
+            "path": json_values,
+        }
+    )
+)
+def test_random_json_is_refused_or_read_as_a_proof(data: object) -> None:
+    try:
+        proof = proof_from_dict(data)
+    except ValueError:
+        return
+    assert proof_from_dict(proof.to_dict()) == proof
