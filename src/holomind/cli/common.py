@@ -24,6 +24,12 @@ def settings(ctx: typer.Context, **overrides: Any) -> Settings:
     )
 
 
+def shorten(text: str, n: int = 60) -> str:
+    """``text`` on one line, cut to ``n`` characters with an ellipsis (for table cells)."""
+    one = " ".join(text.split())
+    return one if len(one) <= n else one[: n - 1] + "…"
+
+
 def print_json(data: Any) -> None:
     """Print data as JSON on stdout, nothing else (for `--json` flags)."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
