@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 
 from holomind.server import hub as hub_module
 from holomind.server.hub import Hub, ObservedWorkspace, encode
@@ -87,7 +88,8 @@ def test_snapshot_lists_live_keys_with_prefix() -> None:
         ws.write("soup/epoch", 3)
         ws.write("soup/epoch", 4)
         ws.write("train/metrics", {"loss": 1.0})
-        ws.write("gone", 1, expiration=0.001)
+        ws.write("gone", 1, expiration=0.01)
+        time.sleep(0.05)  # past its expiry: a key that expired is not listed
         hub = Hub(ws)
         snap = hub.snapshot()
         assert [(e["key"], e["value"], e["version"]) for e in snap] == [
