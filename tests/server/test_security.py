@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from holomind.errors import ConfigError, InvalidInputError
@@ -244,6 +244,7 @@ def child_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @given(name=st.text(max_size=40))
+@settings(deadline=None)  # file-system calls on a loaded machine
 def test_child_path_never_leaves_its_root(child_root: Path, name: str) -> None:
     root = child_root
     try:
