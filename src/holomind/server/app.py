@@ -66,7 +66,7 @@ def create_app(options: ServerOptions) -> FastAPI:
         "cartridges and the soup.",
         lifespan=lifespan,
         default_response_class=FiniteJSONResponse,
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's Swagger page loads its scripts from a CDN: not offline
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )

@@ -38,6 +38,7 @@ def test_the_page_and_its_assets_come_from_the_package(server: Server) -> None:
     assert script.content == (static / "views" / "chat.js").read_bytes()
     assert b"http://" not in page.content and b"https://" not in page.content  # no CDN
     assert server.client.get("/static/nothing.js").status_code == 404
+    assert server.client.get("/api/docs").status_code == 404  # Swagger's page needs a CDN
 
 
 def test_views_are_listed_from_the_package(server: Server) -> None:
