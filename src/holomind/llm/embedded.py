@@ -56,6 +56,33 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
+def use_plain_cpu_buffers() -> None:
+    """Keep model weights in plain CPU buffers where llama.cpp would move them into AMX tiles.
+
+    llama.cpp built on a CPU with AMX repacks Q4/Q8 weights for AMX kernels; on virtual
+    machines that report AMX (seen on Firecracker guests of Sapphire Rapids hosts) the
+    first prompt of more than one token then crashes the process with a segfault.
+    llama-cpp-python has no switch for it, so its default model parameters are wrapped
+    once per process to turn llama.cpp's extra buffer types off. Machines without AMX
+    are left as they are. Call it before any `Llama` is created (`load_model` does).
+    """
+    import llama_cpp.llama_cpp as native
+
+    original = native.llama_model_default_params
+    if getattr(original, "plain_cpu_buffers", False):
+        return
+    if b"AMX_INT8 = 1" not in native.llama_print_system_info():
+        return
+
+    def plain_params() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    plain_params.plain_cpu_buffers = True  # type: ignore[attr-defined]
+    native.llama_model_default_params = plain_params
+
+
 def load_model(path: Path, *, n_ctx: int, threads: int) -> Llama:
     """The llama.cpp model for this file and settings, loaded on first use and then shared."""
     # llama.cpp rounds the context up to a multiple of 256 while llama-cpp-python sizes
@@ -65,6 +92,8 @@ def load_model(path: Path, *, n_ctx: int, threads: int) -> Llama:
     with _loading:
         if key not in _loaded:
             from llama_cpp import Llama
+
+            use_plain_cpu_buffers()
 
             try:
                 _loaded[key] = Llama(
