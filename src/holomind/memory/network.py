@@ -17,14 +17,14 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from holomind.embed import Embedder, load_embedder
 from holomind.errors import InvalidInputError, MissingFileError
 from holomind.memory import codec, maintenance
-from holomind.memory.index import PageIndex, Sidecar, sidecar_path
+from holomind.memory.index import IndexDamage, PageIndex, Sidecar, sidecar_path
 from holomind.memory.maintenance import Candidate, Verification
 from holomind.memory.pngfile import (
     MAX_PAGE_ROWS,
@@ -43,10 +43,11 @@ from holomind.memory.records import (
     record_from_fields,
 )
 from holomind.memory.search import KeywordIndex, top_k
-from holomind.memory.vectors import VectorStore
+from holomind.memory.vectors import NO_NAME, VectorRun, VectorStore
 
 DEFAULT_WIDTH = 1024
 MIN_PAGE_ROWS = 256
+T = TypeVar("T")
 
 
 class PixelNetwork:
@@ -130,6 +131,8 @@ class PixelNetwork:
         """Read every page: closed ones from the sidecar index where it is current."""
         self._reset()
         count = self._file.page_count()
+        if count > 1:  # page 0 may come from the index, but its header sets the layout
+            self._file.layout()
         stats = [self._file.stat(n) for n in range(count - 1)]
         cached = self._sidecar.load(stats)
         for block in cached:
@@ -148,21 +151,21 @@ class PixelNetwork:
 
     def _index_of(self, page: Page, parsed: list[Parsed]) -> PageIndex:
         """The columns of records just read or written (each checked as a `Record`)."""
-        dim = 0
         vectors = []
-        names: list[str | None] = []
         for p in parsed:
             record_from_fields(p.fields, f"{page.path}: record {p.fields.get('id')}")
-            vec = np.frombuffer(p.vector, dtype="<f2") if p.vector else None
-            dim = dim or (0 if vec is None else vec.shape[0])
-            name = p.fields.get("embedder")
-            usable = vec is not None and vec.shape[0] == dim and isinstance(name, str)
-            vectors.append(vec if usable else None)
-            names.append(name if usable else None)
+            vectors.append(np.frombuffer(p.vector, dtype="<f2") if p.vector else None)
+        dim = next((v.shape[0] for v in vectors if v is not None), 0)
         matrix = np.zeros((len(parsed), dim), dtype=np.float16)
-        for i, vec in enumerate(vectors):
-            if vec is not None:
-                matrix[i] = vec
+        codes = np.full(len(parsed), NO_NAME, dtype=np.uint16)
+        names: list[str] = []
+        for i, (p, vec) in enumerate(zip(parsed, vectors, strict=True)):
+            name = p.fields.get("embedder")
+            # Another model's vector size cannot be searched with the rest: keywords cover it.
+            if vec is not None and vec.shape[0] == dim and isinstance(name, str):
+                if name not in names:
+                    names.append(name)
+                matrix[i], codes[i] = vec, names.index(name)
         return PageIndex(
             page=page.number,
             size=page.size,
@@ -175,7 +178,8 @@ class PixelNetwork:
             ],
             supersedes=np.array([p.fields.get("supersedes") or 0 for p in parsed], dtype=np.int32),
             digests=b"".join(bytes.fromhex(p.fields["hash"]) for p in parsed),
-            vectors=matrix,
+            vectors=lambda: matrix,
+            codes=codes,
             names=names,
         )
 
@@ -183,12 +187,24 @@ class PixelNetwork:
         """Add a block of records (the next ids) to the table, vectors and keyword index."""
         start = len(self._table)
         self._table.extend(block.jsons, block.supersedes, block.digests)
-        self._vectors.extend(block.vectors, block.names)
+        self._vectors.extend(VectorRun(block.vectors, block.codes, block.names))
         if self._keywords is not None:
             for i in range(block.count):
                 rec = self._table.get(start + i + 1)
                 assert rec is not None
                 self._keywords.add(start + i, f"{rec.question} {rec.answer}")
+
+    def _read(self, read: Callable[[], T]) -> T:
+        """Run ``read`` on an up-to-date view; a damaged index block is rebuilt and it runs again."""
+        with self._lock:
+            self._refresh()
+            try:
+                return read()
+            except IndexDamage as exc:
+                self._sidecar.forget(exc.page)
+                with self._file.locked(exclusive=False):
+                    self._load()
+                return read()
 
     def _refresh(self) -> None:
         """Pick up records other processes committed since we last looked."""
@@ -248,7 +264,12 @@ class PixelNetwork:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TailWarning)  # this write tidies the tail
                 self._sync()
-            drafts = choose()
+            try:
+                drafts = choose()
+            except IndexDamage as exc:
+                self._sidecar.forget(exc.page)
+                self._load()
+                drafts = choose()
             if not drafts:
                 return []
             last = self._last
@@ -291,11 +312,10 @@ class PixelNetwork:
     def _close(self, page: Page) -> None:
         """Note that ``page`` will never change again, and cache its records in the index."""
         self._closed.append((page.size, page.mtime_ns, page.height))
-        number = page.number
         start = page.first_id - 1
-        vectors, names = self._vectors.slice(start, page.count)
+        run = self._vectors.slice(start, page.count)
         block = PageIndex(
-            page=number,
+            page=page.number,
             size=page.size,
             mtime_ns=page.mtime_ns,
             height=page.height,
@@ -303,10 +323,11 @@ class PixelNetwork:
             jsons=self._table.jsons(start, page.count),
             supersedes=self._table.supersedes(start, page.count),
             digests=self._table.digests(start, page.count),
-            vectors=vectors,
-            names=names,
+            vectors=run.vectors,
+            codes=run.codes,
+            names=run.names,
         )
-        self._sidecar.save(number, [block])
+        self._sidecar.save(page.number, [block])
 
     def append(self, question: str, answer: str, model: str | None = None, **meta: Any) -> Record:
         """Remember one Q&A; returns the committed record (the file is created if needed)."""
@@ -351,15 +372,11 @@ class PixelNetwork:
     # ---------------------------------------------------------------- reads
 
     def __len__(self) -> int:
-        with self._lock:
-            self._refresh()
-            return len(self._table)
+        return self._read(lambda: len(self._table))
 
     def get(self, id: int) -> Record | None:
         """The record with this id, or None."""
-        with self._lock:
-            self._refresh()
-            return self._table.get(id)
+        return self._read(lambda: self._table.get(id))
 
     def records(
         self, after: int = 0, limit: int | None = None, include_superseded: bool = True
@@ -372,8 +389,8 @@ class PixelNetwork:
         """
         if limit is not None and limit < 0:
             raise InvalidInputError(f"limit must be >= 0, got {limit}")
-        with self._lock:
-            self._refresh()
+
+        def read() -> list[Record]:
             n = len(self._table)
             start = min(max(after, 0), n)
             if include_superseded:
@@ -382,14 +399,15 @@ class PixelNetwork:
             ids = np.flatnonzero(self._table.live()[start:]) + start + 1
             return self._table.many(ids[:limit].tolist())
 
+        return self._read(read)
+
     def recent(self, n: int = 5) -> list[Record]:
         """The last ``n`` current (not superseded) records, oldest first."""
-        with self._lock:
-            self._refresh()
-            if n <= 0:
-                return []
-            ids = np.flatnonzero(self._table.live())[-n:] + 1
-            return self._table.many(ids.tolist())
+        if n <= 0:
+            return []
+        return self._read(
+            lambda: self._table.many((np.flatnonzero(self._table.live())[-n:] + 1).tolist())
+        )
 
     def _texts(self, positions: list[int]) -> list[str]:
         out = []
@@ -406,39 +424,39 @@ class PixelNetwork:
         check_text(query, "query")
         if k < 1:
             raise InvalidInputError(f"k must be at least 1, got {k}")
-        with self._lock:
-            self._refresh()
-            n = len(self._table)
-            if not n:
-                return []
-            live = self._table.live().copy()
-            emb = self.embedder
-            matrix = None
-            if emb is not None and query.strip():
-                matrix = self._vectors.matrix(emb, self._texts, str(self.path))
-            if emb is not None and matrix is not None:
-                scores = matrix @ emb.embed_query(query)
-                via = "semantic"
-            else:
-                if self._keywords is None:
-                    self._keywords = KeywordIndex()
-                    for i, text in enumerate(self._table.texts()):
-                        self._keywords.add(i, text)
-                scores = self._keywords.scores(query, n)
-                via = "keyword"
-                live &= scores > 0
-            best = top_k(scores, live, k)
-            return [
-                Hit(rec, float(scores[rec.id - 1]), via)
-                for rec in self._table.many([i + 1 for i in best])
-            ]
+        return self._read(lambda: self._search(query, k))
+
+    def _search(self, query: str, k: int) -> list[Hit]:
+        n = len(self._table)
+        if not n:
+            return []
+        live = self._table.live().copy()
+        emb = self.embedder
+        matrix = None
+        if emb is not None and query.strip():
+            matrix = self._vectors.matrix(emb, self._texts, str(self.path))
+        if emb is not None and matrix is not None:
+            scores = matrix @ emb.embed_query(query)
+            via = "semantic"
+        else:
+            if self._keywords is None:
+                keywords = KeywordIndex()
+                for i, text in enumerate(self._table.texts()):
+                    keywords.add(i, text)
+                self._keywords = keywords
+            scores = self._keywords.scores(query, n)
+            via = "keyword"
+            live &= scores > 0
+        best = top_k(scores, live, k)
+        return [
+            Hit(rec, float(scores[rec.id - 1]), via)
+            for rec in self._table.many([i + 1 for i in best])
+        ]
 
     def pages(self) -> list[Path]:
         """The PNG files of this network, first to last: what a person opens to read it."""
-        with self._lock:
-            self._refresh()
-            count = 0 if self._last is None else self._last.number + 1
-            return [self._file.page_path(n) for n in range(count)]
+        count = self._read(lambda: 0 if self._last is None else self._last.number + 1)
+        return [self._file.page_path(n) for n in range(count)]
 
     def stats(self) -> dict[str, Any]:
         """Counts and sizes: records, current, superseded, pages, bytes, height (all pages)."""
@@ -462,7 +480,7 @@ class PixelNetwork:
                 "width": self._file.width,
                 "page_height": self._file.page_rows,
                 "height": height,
-                "with_vectors": sum(name is not None for name in self._vectors.names),
+                "with_vectors": sum(self._vectors.models().values()),
                 "clean": last is None or last.dirty is None,
             }
 
@@ -505,7 +523,7 @@ class PixelNetwork:
             raise InvalidInputError(
                 f"cannot export to {target.name}", hint="use a .png or .jsonl file name"
             )
-        chosen = [r for r in self.records() if filter is None or filter(r)]
+        chosen = [r for r in self.records() if filter is None or filter(r)]  # one read: checked
         if suffix == ".jsonl":
             return maintenance.write_jsonl(target, chosen)
         out = PixelNetwork(target, embedder=None, width=self._file.width)
@@ -535,8 +553,10 @@ class PixelNetwork:
         def stored(id: int) -> tuple[str, np.ndarray] | None:
             return self._vectors.stored(id - 1)
 
-        return maintenance.from_records(
-            records, self.path.name, stored, None if emb is None else emb.name
+        return self._read(
+            lambda: maintenance.from_records(
+                records, self.path.name, stored, None if emb is None else emb.name
+            )
         )
 
     def _import(self, candidates: list[Candidate]) -> list[Record]:

@@ -23,11 +23,11 @@ import struct
 import threading
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 from holomind.files import fsync_folder
@@ -38,6 +38,7 @@ PAGE_PIXELS = 2**24  # pixels per page: far below Pillow's 89-Mpx bomb warning
 MIN_PAGE_ROWS = 4096
 MAX_PAGE_ROWS = 2**20
 CUT_SHORT = "the file is cut short"
+T = TypeVar("T")
 
 
 class TailWarning(UserWarning):
@@ -185,8 +186,22 @@ class NetworkFile:
 
     # ------------------------------------------------------------- reading
 
+    def layout(self) -> None:
+        """Take the network's width and page height from page 0's header (nothing else is read)."""
+        self._open(0, lambda buf, st: self._head(buf, st.st_size, 0, 1))
+
     def read(self, number: int, first_id: int, last: bool) -> tuple[Page, list[Parsed]]:
         """Parse page ``number`` whole. Only the last page may end torn or cut (a warning)."""
+
+        def parse(buf: Any, st: os.stat_result) -> tuple[Page, list[Parsed]]:
+            page = self._head(buf, st.st_size, number, first_id)
+            page.size, page.mtime_ns = st.st_size, st.st_mtime_ns
+            return page, self._scan(page, buf, last)
+
+        return self._open(number, parse)
+
+    def _open(self, number: int, parse: Callable[[Any, os.stat_result], T]) -> T:
+        """``parse(buf, stat)`` with page ``number`` mapped read-only."""
         path = self.page_path(number)
         try:
             fd = os.open(path, os.O_RDONLY)
@@ -201,12 +216,9 @@ class NetworkFile:
                     f"{path} is empty", hint="delete it, or name another file for the network"
                 )
             with mmap.mmap(fd, st.st_size, prot=mmap.PROT_READ) as buf:
-                page = self._head(buf, st.st_size, number, first_id)
-                page.size, page.mtime_ns = st.st_size, st.st_mtime_ns
-                records = self._scan(page, buf, last)
+                return parse(buf, st)
         finally:
             os.close(fd)
-        return page, records
 
     def read_more(self, page: Page) -> list[Parsed] | None:
         """Records committed to ``page`` since it was read; None if it was rewritten instead."""
@@ -222,7 +234,10 @@ class NetworkFile:
                 return None
             page.declared = height
             with mmap.mmap(fd, st.st_size, prot=mmap.PROT_READ) as buf:
-                records = self._scan(page, buf, True)
+                try:
+                    records = self._scan(page, buf, True)
+                except CorruptFileError:
+                    return None  # not a continuation of what we read: read it all again
             page.size, page.mtime_ns = st.st_size, st.st_mtime_ns
         finally:
             os.close(fd)
@@ -371,9 +386,9 @@ class NetworkFile:
             if rows + data_rows + text_rows > page.declared:
                 break  # written by an append that never committed
             adler = fields.get("adler")
-            if not isinstance(adler, int) or fields.get("id") != (
-                page.first_id + page.count + len(out)
-            ):
+            # The first record read continues the checksum of the rows already known.
+            chained = adler == page.adler if not out else isinstance(adler, int)
+            if not chained or fields.get("id") != page.first_id + page.count + len(out):
                 raise CorruptFileError(f"{what}: record id or checksum chain is out of sequence")
             if len(payload.vector) % 2:
                 raise CorruptFileError(f"{what}: stored vector has an odd byte count")
