@@ -1,4 +1,4 @@
-"""The sidecar index: a cache of closed pages that is rebuilt whenever it is missing, stale or damaged."""
+"""The sidecar index: a cache of closed pages, rebuilt whenever missing, stale or damaged."""
 
 from __future__ import annotations
 

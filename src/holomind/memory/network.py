@@ -195,7 +195,7 @@ class PixelNetwork:
                 self._keywords.add(start + i, f"{rec.question} {rec.answer}")
 
     def _read(self, read: Callable[[], T]) -> T:
-        """Run ``read`` on an up-to-date view; a damaged index block is rebuilt and it runs again."""
+        """Run ``read`` on an up-to-date view; a damaged index block is rebuilt, then it reruns."""
         with self._lock:
             self._refresh()
             try:
