@@ -8,9 +8,11 @@ process and shared by every backend that asks for the same file and settings.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import importlib.util
 import threading
 from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,27 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 _loaded: dict[tuple[str, int, int], Llama] = {}
 _loading = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How the embedded model picks each token, besides the temperature a caller passes.
+
+    The defaults were chosen by measurement (``bench/learning_loop.py --compare-sampling``,
+    docs/benchmarks.md): with llama.cpp's own (no repeat penalty) SmolLM2 repeats itself
+    in long answers; a mild penalty cuts that without hurting recall of taught facts.
+    """
+
+    repeat_penalty: float = 1.1  # > 1 makes tokens of the last 64 less likely
+    frequency_penalty: float = 0.0  # OpenAI-style, per occurrence
+    presence_penalty: float = 0.0  # OpenAI-style, once per token seen
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+
+    def kwargs(self) -> dict[str, Any]:
+        """These settings as llama-cpp-python's keyword arguments."""
+        return dataclasses.asdict(self)
 
 
 def bundled_model_path() -> Path:
@@ -121,7 +144,12 @@ class EmbeddedBackend(Backend):
     name = "embedded"
 
     def __init__(
-        self, model: str | Path | None = None, *, threads: int = 1, context_window: int = 2048
+        self,
+        model: str | Path | None = None,
+        *,
+        threads: int = 1,
+        context_window: int = 2048,
+        sampling: Sampling | None = None,
     ) -> None:
         if model is None:
             path = bundled_model_path()
@@ -134,6 +162,7 @@ class EmbeddedBackend(Backend):
                 )
         self.path = path
         self.threads = threads
+        self.sampling = sampling or Sampling()
         self._llm = load_model(path, n_ctx=context_window, threads=threads)
 
     @property
@@ -175,6 +204,7 @@ class EmbeddedBackend(Backend):
                 temperature=temperature,
                 response_format=_llama_format(response_format),  # type: ignore[arg-type]
                 stream=True,
+                **self.sampling.kwargs(),
             )
             for chunk in chunks:
                 choice = chunk["choices"][0]  # type: ignore[index]
@@ -206,6 +236,7 @@ class EmbeddedBackend(Backend):
                 max_tokens=max_tokens,
                 temperature=temperature,
                 response_format=_llama_format(response_format),  # type: ignore[arg-type]
+                **self.sampling.kwargs(),
             )
         except ValueError as exc:
             raise self._translate(exc) from None

@@ -113,6 +113,7 @@ class PageIndex:
     vectors: Callable[[], np.ndarray]  # (count, dim) float16; rows without a name are unused
     codes: np.ndarray  # uint16 per record: index into `names`, NO_NAME when no usable vector
     names: list[str]  # the models that made this page's vectors
+    cached: bool = False  # read from the index file (its JSON and vectors checked on first use)
 
     @property
     def count(self) -> int:
@@ -208,6 +209,7 @@ class PageIndex:
             vectors,
             codes,
             names,
+            cached=True,
         )
         return block, end
 

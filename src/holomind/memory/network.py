@@ -187,7 +187,7 @@ class PixelNetwork:
         """Add a block of records (the next ids) to the table, vectors and keyword index."""
         start = len(self._table)
         self._table.extend(block.jsons, block.supersedes, block.digests)
-        self._vectors.extend(VectorRun(block.vectors, block.codes, block.names))
+        self._vectors.extend(VectorRun(block.vectors, block.codes, block.names, block.cached))
         if self._keywords is not None:
             for i in range(block.count):
                 rec = self._table.get(start + i + 1)

@@ -19,6 +19,7 @@ import numpy as np
 from holomind.embed import Embedder
 
 MAX_EMBED_ON_SEARCH = 512  # records without a stored vector that a search may embed on the spot
+MERGE_UP_TO = 1024  # runs this small are joined as records arrive
 NO_NAME = 0xFFFF
 
 
@@ -29,6 +30,7 @@ class VectorRun:
     vectors: Callable[[], np.ndarray]  # loaded (and checked) on first use
     codes: np.ndarray  # uint16 per record: index into `names`; NO_NAME = no usable vector
     names: list[str]
+    cached: bool = False  # read from the sidecar index (checked on first use, never joined)
 
     def code(self, name: str) -> int:
         """The code of model ``name`` in this run (NO_NAME if none of its vectors are from it)."""
@@ -45,16 +47,32 @@ class VectorStore:
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._ready: tuple[str | None, int] = (None, 0)  # (model, rows of _matrix filled)
         self._keywords_only: str | None = None  # a model too many records lack (it stays so)
+        self._models: Counter[str] = Counter()
 
     def __len__(self) -> int:
         return self._n
 
     def extend(self, run: VectorRun) -> None:
         """Add the vectors of the next ``len(run.codes)`` records."""
-        if len(run.codes):
-            self._starts.append(self._n)
-            self._runs.append(run)
-            self._n += len(run.codes)
+        count = len(run.codes)
+        if not count:
+            return
+        for code in run.codes[run.codes != NO_NAME]:
+            self._models[run.names[code]] += 1
+        last = self._runs[-1] if self._runs else None
+        if (
+            last is not None
+            and not (last.cached or run.cached)
+            and len(last.codes) + count <= MERGE_UP_TO
+        ):
+            merged = _merged(last, run)
+            if merged is not None:  # appends one by one stay a few runs, not one each
+                self._runs[-1] = merged
+                self._n += count
+                return
+        self._starts.append(self._n)
+        self._runs.append(run)
+        self._n += count
 
     def _run_of(self, position: int) -> tuple[VectorRun, int]:
         i = int(np.searchsorted(self._starts, position, side="right")) - 1
@@ -68,12 +86,7 @@ class VectorStore:
 
     def models(self) -> Counter[str]:
         """How many stored vectors each model made."""
-        out: Counter[str] = Counter()
-        for run in self._runs:
-            for code, count in enumerate(np.bincount(run.codes[run.codes != NO_NAME])):
-                if count:
-                    out[run.names[code]] += int(count)
-        return out
+        return Counter(self._models)
 
     def slice(self, start: int, count: int) -> VectorRun:
         """The vectors of ``count`` records from ``start`` as one run (one dimension)."""
@@ -144,3 +157,18 @@ class VectorStore:
             self._matrix[todo] = vecs
         self._ready = (emb.name, n)
         return self._matrix[:n]
+
+
+def _merged(a: VectorRun, b: VectorRun) -> VectorRun | None:
+    """``a`` then ``b`` as one run, or None if their vectors differ in size."""
+    va, vb = a.vectors(), b.vectors()
+    dim = max(va.shape[1], vb.shape[1])
+    if {va.shape[1], vb.shape[1]} - {0, dim}:
+        return None
+    vectors = np.zeros((len(va) + len(vb), dim), dtype=np.float16)
+    vectors[: len(va), : va.shape[1]] = va
+    vectors[len(va) :, : vb.shape[1]] = vb
+    names = list(a.names) + [n for n in b.names if n not in a.names]
+    remap = np.array([names.index(n) for n in b.names] + [NO_NAME], dtype=np.uint16)
+    b_codes = remap[np.where(b.codes == NO_NAME, len(b.names), b.codes)]
+    return VectorRun(lambda: vectors, np.concatenate([a.codes, b_codes]), names)
