@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from holomind.embed import E5Embedder, MiniLMEmbedder, load_embedder
 from holomind.memory import NetworkOrchestrator, PixelNetwork
+from tests.memory.embedders import CountingEmbedder
 
 FACTS = [
     ("What is the capital of France?", "Paris."),
@@ -43,25 +43,9 @@ def test_a_new_network_gets_the_default(tmp_path: Path) -> None:
     assert (hits[0].record.question, hits[0].via) == ("How do plants make food?", "semantic")
 
 
-class Counting:
-    """A real bundled model, counting the passages it is asked to embed."""
-
-    def __init__(self, name: str) -> None:
-        self.inner = load_embedder(name)
-        self.name, self.dim = self.inner.name, self.inner.dim
-        self.passages = 0
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.inner.embed_query(text)
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        self.passages += len(texts)
-        return self.inner.embed_passages(texts)
-
-
 def test_naming_another_model_re_embeds_in_memory_only(e5_network: Path) -> None:
     before = e5_network.read_bytes()
-    minilm = Counting("minilm")
+    minilm = CountingEmbedder("minilm")
     net = PixelNetwork(e5_network, embedder=minilm)
     hits = net.search("which city is France's capital", k=1)
     assert (hits[0].record.answer, hits[0].via) == ("Paris.", "semantic")
@@ -76,7 +60,7 @@ def test_naming_another_model_re_embeds_in_memory_only(e5_network: Path) -> None
 
 
 def test_import_re_embeds_another_models_vectors(e5_network: Path, tmp_path: Path) -> None:
-    minilm = Counting("minilm")
+    minilm = CountingEmbedder("minilm")
     fresh = PixelNetwork(tmp_path / "fresh.png", embedder=minilm)
     assert len(fresh.import_from(e5_network)) == 3
     assert minilm.passages == 3
@@ -84,7 +68,7 @@ def test_import_re_embeds_another_models_vectors(e5_network: Path, tmp_path: Pat
     assert reread.stored_models() == {MiniLMEmbedder.name: 3}
     # The same model's vectors are copied as they are: nothing is embedded, and every
     # search scores exactly as it does on the source.
-    e5 = Counting("e5")
+    e5 = CountingEmbedder("e5")
     same = PixelNetwork(tmp_path / "same.png", embedder=e5)
     same.import_from(e5_network)
     assert e5.passages == 0

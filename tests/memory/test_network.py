@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from holomind.embed import load_embedder
 from holomind.errors import InvalidInputError, NotSerializableError
 from holomind.memory import PixelNetwork
 from holomind.memory.vectors import MAX_EMBED_ON_SEARCH
+from tests.memory.embedders import CountingEmbedder
 
 
 def test_append_reopen_reads_back_exactly(tmp_path: Path, pngcheck) -> None:
@@ -74,22 +73,6 @@ def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
         net.append("q", "a")
     with pytest.raises(InvalidInputError, match="is a directory"):
         PixelNetwork(tmp_path)
-
-
-class CountingEmbedder:
-    """The real bundled e5, counting how many passages it is asked to embed."""
-
-    def __init__(self) -> None:
-        self.inner = load_embedder("e5")
-        self.name, self.dim = self.inner.name, self.inner.dim
-        self.passages = 0
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.inner.embed_query(text)
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        self.passages += len(texts)
-        return self.inner.embed_passages(texts)
 
 
 def test_embeddings_are_stored_once_and_reused(tmp_path: Path) -> None:
