@@ -90,8 +90,6 @@ class JsonRun(Sequence[bytes]):
         return len(self._offsets) - 1
 
     def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         i %= len(self)

@@ -176,7 +176,7 @@ class PixelNetwork:
                 json.dumps(p.fields, ensure_ascii=False, separators=(",", ":")).encode()
                 for p in parsed
             ],
-            supersedes=np.array([p.fields.get("supersedes") or 0 for p in parsed], dtype=np.int32),
+            supersedes=np.array([_target(p.fields) for p in parsed], dtype=np.int32),
             digests=b"".join(bytes.fromhex(p.fields["hash"]) for p in parsed),
             vectors=lambda: matrix,
             codes=codes,
@@ -237,11 +237,11 @@ class PixelNetwork:
             return
         if more:
             self._take(self._index_of(last, more))
-        count = self._file.page_count()
-        while last.number < count - 1:
+        while self._file.page_path(last.number + 1).exists():  # pages started since
             self._closed.append((last.size, last.mtime_ns, last.height))
             number = last.number + 1
-            last, parsed = self._file.read(number, len(self._table) + 1, number == count - 1)
+            final = not self._file.page_path(number + 1).exists()
+            last, parsed = self._file.read(number, len(self._table) + 1, final)
             self._take(self._index_of(last, parsed))
         self._last = last
 
@@ -573,3 +573,9 @@ class PixelNetwork:
 
     def __repr__(self) -> str:
         return f"PixelNetwork({str(self.path)!r}, records={len(self._table)})"
+
+
+def _target(fields: dict[str, Any]) -> int:
+    """The id a record's ``supersedes`` names, or 0 when it names no earlier record."""
+    target = fields.get("supersedes")
+    return target if isinstance(target, int) and 0 < target < fields["id"] else 0

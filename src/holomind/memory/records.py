@@ -22,6 +22,7 @@ from holomind.errors import CorruptFileError, InvalidInputError, NotSerializable
 from holomind.memory.render import LINE_HEIGHT, render_lines, rule, wrap_lines
 
 MAX_RECORD_LINES = 60  # rendered lines per record; the data strip always holds everything
+MADE_KEPT = 4096  # `Record`s a table keeps made, so repeated reads of the same ones are cheap
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ class RecordTable:
         self._supersedes = np.zeros(64, dtype=np.int32)  # by position; 0 = replaces nothing
         self._superseded_by = np.zeros(64, dtype=np.int32)  # by position; 0 = current
         self._n = 0
-        self._made: dict[int, Record] = {}
+        self._made: dict[int, Record] = {}  # recently made, oldest first (bounded)
         self._by_hash: dict[bytes, int] | None = None
 
     def __len__(self) -> int:
@@ -255,6 +256,8 @@ class RecordTable:
             by = int(self._superseded_by[id - 1])
             if by:
                 rec = dataclasses.replace(rec, superseded_by=by)
+            if len(self._made) >= MADE_KEPT:
+                del self._made[next(iter(self._made))]
             self._made[id] = rec
         return rec
 
@@ -291,7 +294,7 @@ class RecordTable:
             return None
 
     def texts(self) -> list[str]:
-        """ "question answer" of every record, for keyword search."""
+        """Each record's question and answer, joined by a space, for keyword search."""
         out = []
         for i in range(1, self._n + 1):
             fields = json.loads(self.json(i))

@@ -49,9 +49,6 @@ class VectorStore:
         self._keywords_only: str | None = None  # a model too many records lack (it stays so)
         self._models: Counter[str] = Counter()
 
-    def __len__(self) -> int:
-        return self._n
-
     def extend(self, run: VectorRun) -> None:
         """Add the vectors of the next ``len(run.codes)`` records."""
         count = len(run.codes)
