@@ -19,9 +19,9 @@ from holomind.cli.common import (
     MODEL,
     URL,
     console,
-    existing,
     open_chat_model,
     print_json,
+    require_networks,
     settings,
 )
 from holomind.errors import InvalidInputError
@@ -73,13 +73,13 @@ def chat(
         raise InvalidInputError("--once needs a question", hint='e.g. --once "What is pxOS?"')
     if as_json and once is None:
         raise InvalidInputError("--json goes with --once", hint='e.g. --once "Hi." --json')
-    if demo and network is not None:
+    if demo and (network is not None or also):
         raise InvalidInputError(
-            "--demo teaches invented facts to a network of its own, never to --network",
+            "--demo teaches invented facts to a network of its own, never to --network or --also",
             hint="leave out --network; to keep the facts, `holomind memory import` the "
             "demo's network (its path is shown) into yours",
         )
-    existing(also)
+    require_networks(also)
     s = settings(ctx, network=network, backend=backend, url=url, model=model, threads=threads)
     llm = open_chat_model(s, backend=backend, context=context, timeout=timeout)
     if demo:

@@ -60,14 +60,13 @@ def open_chat_model(
     )
 
 
-def existing(paths: list[Path]) -> list[Path]:
-    """``paths``, after checking each exists (a missing one is a one-line error)."""
+def require_networks(paths: list[Path]) -> None:
+    """Refuse, in one line, an --also network that does not exist."""
     from holomind.errors import MissingFileError
 
     for path in paths:
         if not path.exists():
             raise MissingFileError(f"{path} does not exist", hint="check the --also path")
-    return paths
 
 
 def settings(ctx: typer.Context, **overrides: Any) -> Settings:

@@ -22,9 +22,9 @@ from holomind.cli.common import (
     URL,
     console,
     err_console,
-    existing,
     open_chat_model,
     print_json,
+    require_networks,
     settings,
 )
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
@@ -180,7 +180,7 @@ def context(
     """
     from holomind.bridge import PixelBridge
 
-    existing(also)
+    require_networks(also)
     s = settings(ctx, backend=backend, url=url, model=model)
     with _network(net, embedder=embedder) as pn:
         llm = open_chat_model(s, backend=backend, context=context_window)
