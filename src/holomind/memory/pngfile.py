@@ -123,10 +123,6 @@ class Page:
     count: int = 0
     last: Entry | None = None
 
-    def fits(self, rows: int) -> bool:
-        """Whether ``rows`` more rows stay within the page height."""
-        return self.height + rows <= self.page_rows
-
 
 class NetworkFile:
     """The PNG pages of one network: find, lock, read, append, repair."""
