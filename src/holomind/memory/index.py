@@ -3,12 +3,12 @@
 Beside ``network.png`` lies ``.network.png.index``: for every page that is closed
 (a later page exists, so it never changes again) one block holding what opening
 would otherwise parse out of that page's PNG: each record's JSON, what it
-supersedes, its content hash and its stored vector. The PNG pages stay the one
-source of truth: a block is used only while its page has the size and
-modification time it was made from and its checksums hold; a missing, stale or
-damaged block is rebuilt from the page. The last page is always read from its
-PNG (it is bounded in size). Writing the cache is best effort: a read-only
-folder only makes opening slower.
+supersedes, its content hash and its stored vector scaled to unit length. The PNG
+pages stay the one source of truth: a block is used only while its page has the
+size and modification time it was made from and its checksums hold; a missing,
+stale or damaged block is rebuilt from the page. The last page is always read
+from its PNG (it is bounded in size). Writing the cache is best effort: a
+read-only folder only makes opening slower.
 
 Opening reads only each block's small columns; the JSON and vectors are mapped
 from the file and checked against their CRC-32 the first time they are used
@@ -25,7 +25,8 @@ File layout: ``HMIX`` + version byte 2 + 3 zero bytes, then blocks, page 0 first
              name index (65535 = no vector), count × 32-byte sha256,
              (count + 1) × u32 offsets into the JSON
     JSON:    each record's data-strip JSON, one after another
-    vectors: count × dim float16 (little-endian), as stored in the data strips
+    vectors: count × dim float32 (little-endian), each record's stored vector scaled
+             to unit length (zeros where it has none), what search multiplies with
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-MAGIC = b"HMIX\x02\x00\x00\x00"
+MAGIC = b"HMIX\x03\x00\x00\x00"
 NO_NAME = 0xFFFF
 _HEAD = struct.Struct("<6I")
 
@@ -108,9 +109,10 @@ class PageIndex:
     jsons: Sequence[bytes]  # each record's data-strip JSON
     supersedes: np.ndarray  # int32, 0 = replaces nothing
     digests: bytes  # sha256 of each record, 32 bytes apiece
-    vectors: Callable[[], np.ndarray]  # (count, dim) float16; rows without a name are unused
+    vectors: Callable[[], np.ndarray]  # (count, dim) float32 unit rows; zeros where no name
     codes: np.ndarray  # uint16 per record: index into `names`, NO_NAME when no usable vector
     names: list[str]  # the models that made this page's vectors
+    raw: np.ndarray | None = None  # (count, dim) float16 as stored in the PNG, when read from it
     cached: bool = False  # read from the index file (its JSON and vectors checked on first use)
 
     @property
@@ -146,7 +148,7 @@ class PageIndex:
             ]
         )
         text = b"".join(self.jsons)
-        vecs = vectors.astype("<f2").tobytes()
+        vecs = vectors.astype("<f4").tobytes()
         sizes = [(len(part), zlib.crc32(part)) for part in (columns, text, vecs)]
         return _HEAD.pack(*(x for pair in sizes for x in pair)) + columns + text + vecs
 
@@ -183,7 +185,7 @@ class PageIndex:
             c == cols_len
             and len(digests) == 32 * n
             and offsets[-1] == json_len
-            and vec_len == 2 * n * dim
+            and vec_len == 4 * n * dim
             and all(isinstance(x, str) for x in names)
             and bool(np.all((codes < len(names)) | (codes == NO_NAME)))
         )
@@ -193,7 +195,7 @@ class PageIndex:
         vec_section = Section(buf[end - vec_len : end], vec_crc, page)
 
         def vectors() -> np.ndarray:
-            return np.frombuffer(vec_section.data(), "<f2").reshape(n, dim)
+            return np.frombuffer(vec_section.data(), "<f4").reshape(n, dim)
 
         block = cls(
             page,

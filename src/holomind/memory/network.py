@@ -43,7 +43,7 @@ from holomind.memory.records import (
     record_from_fields,
 )
 from holomind.memory.search import KeywordIndex, top_k
-from holomind.memory.vectors import NO_NAME, VectorRun, VectorStore
+from holomind.memory.vectors import NO_NAME, VectorRun, VectorStore, unit_rows
 
 DEFAULT_WIDTH = 1024
 MIN_PAGE_ROWS = 256
@@ -156,7 +156,7 @@ class PixelNetwork:
             record_from_fields(p.fields, f"{page.path}: record {p.fields.get('id')}")
             vectors.append(np.frombuffer(p.vector, dtype="<f2") if p.vector else None)
         dim = next((v.shape[0] for v in vectors if v is not None), 0)
-        matrix = np.zeros((len(parsed), dim), dtype=np.float16)
+        raw = np.zeros((len(parsed), dim), dtype=np.float16)
         codes = np.full(len(parsed), NO_NAME, dtype=np.uint16)
         names: list[str] = []
         for i, (p, vec) in enumerate(zip(parsed, vectors, strict=True)):
@@ -165,7 +165,8 @@ class PixelNetwork:
             if vec is not None and vec.shape[0] == dim and isinstance(name, str):
                 if name not in names:
                     names.append(name)
-                matrix[i], codes[i] = vec, names.index(name)
+                raw[i], codes[i] = vec, names.index(name)
+        unit, codes = unit_rows(raw, codes)
         return PageIndex(
             page=page.number,
             size=page.size,
@@ -178,16 +179,19 @@ class PixelNetwork:
             ],
             supersedes=np.array([_target(p.fields) for p in parsed], dtype=np.int32),
             digests=b"".join(bytes.fromhex(p.fields["hash"]) for p in parsed),
-            vectors=lambda: matrix,
+            vectors=lambda: unit,
             codes=codes,
             names=names,
+            raw=raw,
         )
 
     def _take(self, block: PageIndex) -> None:
         """Add a block of records (the next ids) to the table, vectors and keyword index."""
         start = len(self._table)
         self._table.extend(block.jsons, block.supersedes, block.digests)
-        self._vectors.extend(VectorRun(block.vectors, block.codes, block.names, block.cached))
+        self._vectors.extend(
+            VectorRun(block.vectors, block.codes, block.names, block.raw, block.cached)
+        )
         if self._keywords is not None:
             for i in range(block.count):
                 rec = self._table.get(start + i + 1)
@@ -323,7 +327,7 @@ class PixelNetwork:
             jsons=self._table.jsons(start, page.count),
             supersedes=self._table.supersedes(start, page.count),
             digests=self._table.digests(start, page.count),
-            vectors=run.vectors,
+            vectors=run.unit,
             codes=run.codes,
             names=run.names,
         )
@@ -432,11 +436,11 @@ class PixelNetwork:
             return []
         live = self._table.live().copy()
         emb = self.embedder
-        matrix = None
+        scores = None
         if emb is not None and query.strip():
-            matrix = self._vectors.matrix(emb, self._texts, str(self.path))
-        if emb is not None and matrix is not None:
-            scores = matrix @ emb.embed_query(query)
+            q = np.asarray(emb.embed_query(query), dtype=np.float32)
+            scores = self._vectors.scores(emb, q, self._texts, str(self.path))
+        if scores is not None:
             via = "semantic"
         else:
             if self._keywords is None:

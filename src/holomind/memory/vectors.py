@@ -1,10 +1,11 @@
-"""The vector store: each record's stored embedding, and the matrix semantic search ranks with.
+"""The vector store: each record's stored embedding, scored against a query for semantic search.
 
-Vectors are kept as stored (float16, by record position, in runs as they were read
-or appended), each run with the models that made its vectors. Search asks for the
-matrix of one model: every record's vector from that model, normalised, as
-float32, built once and extended as records arrive; a few records without one are
-embedded in memory, never in the file.
+Vectors are kept by record position in runs, as they were read or appended, each
+run with the models that made its vectors. A run holds its vectors normalised
+(float32, unit length, ready to score with one matrix-vector product; for pages
+served by the sidecar index these are mapped straight from the index file, never
+copied) and, when at hand, as stored in the PNG (float16). Records without a
+vector from the model a search uses are embedded in memory, never in the file.
 """
 
 from __future__ import annotations
@@ -23,13 +24,28 @@ MERGE_UP_TO = 1024  # runs this small are joined as records arrive
 NO_NAME = 0xFFFF
 
 
+def unit_rows(raw: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stored vectors scaled to unit length, float32; codes with unusable rows set to NO_NAME.
+
+    A row that is zero or not finite cannot be ranked (keyword search still finds
+    its record): it becomes zeros and loses its model.
+    """
+    unit = raw.astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", unit, unit)) if unit.shape[1] else np.zeros(len(unit))
+    usable = np.isfinite(norms) & (norms > 0) & (codes != NO_NAME)
+    unit[~usable] = 0
+    unit[usable] /= norms[usable, None]
+    return unit, np.where(usable, codes, NO_NAME).astype(np.uint16)
+
+
 @dataclass(frozen=True)
 class VectorRun:
-    """The vectors of consecutive records: (count, dim) float16, and which model made each."""
+    """The vectors of consecutive records, and which model made each."""
 
-    vectors: Callable[[], np.ndarray]  # loaded (and checked) on first use
+    unit: Callable[[], np.ndarray]  # (count, dim) float32 unit rows; loaded (and checked) on use
     codes: np.ndarray  # uint16 per record: index into `names`; NO_NAME = no usable vector
     names: list[str]
+    raw: np.ndarray | None = None  # (count, dim) float16 as stored in the PNG, when at hand
     cached: bool = False  # read from the sidecar index (checked on first use, never joined)
 
     def code(self, name: str) -> int:
@@ -38,16 +54,15 @@ class VectorRun:
 
 
 class VectorStore:
-    """Stored embeddings by record position, and normalised search matrices built from them."""
+    """Stored embeddings by record position, scored against queries."""
 
     def __init__(self) -> None:
         self._starts: list[int] = []  # first position of each run
         self._runs: list[VectorRun] = []
         self._n = 0
-        self._matrix = np.zeros((0, 0), dtype=np.float32)
-        self._ready: tuple[str | None, int] = (None, 0)  # (model, rows of _matrix filled)
-        self._keywords_only: str | None = None  # a model too many records lack (it stays so)
         self._models: Counter[str] = Counter()
+        self._extra: dict[str, dict[int, np.ndarray]] = {}  # model -> position -> made here
+        self._keywords_only: str | None = None  # a model too many records lack (it stays so)
 
     def extend(self, run: VectorRun) -> None:
         """Add the vectors of the next ``len(run.codes)`` records."""
@@ -76,10 +91,17 @@ class VectorStore:
         return self._runs[i], position - self._starts[i]
 
     def stored(self, position: int) -> tuple[str, np.ndarray] | None:
-        """(model, float16 vector) stored for the record at ``position``, or None."""
+        """(model, float16 vector) of the record at ``position``, or None.
+
+        As stored in the PNG where that is at hand; for pages served by the index,
+        the normalised vector (the same direction, rounded to float16).
+        """
         run, i = self._run_of(position)
         code = int(run.codes[i])
-        return None if code == NO_NAME else (run.names[code], run.vectors()[i])
+        if code == NO_NAME:
+            return None
+        vec = run.raw[i] if run.raw is not None else run.unit()[i].astype(np.float16)
+        return run.names[code], vec
 
     def models(self) -> Counter[str]:
         """How many stored vectors each model made."""
@@ -91,59 +113,50 @@ class VectorStore:
         dims = Counter(v.shape[0] for _, v in filter(None, got))
         dim = dims.most_common(1)[0][0] if dims else 0
         names = sorted({name for name, v in filter(None, got) if v.shape[0] == dim})
-        vectors = np.zeros((count, dim), dtype=np.float16)
+        raw = np.zeros((count, dim), dtype=np.float16)
         codes = np.full(count, NO_NAME, dtype=np.uint16)
         for i, item in enumerate(got):
             if item is not None and item[1].shape[0] == dim:
-                vectors[i] = item[1]
+                raw[i] = item[1]
                 codes[i] = names.index(item[0])
-        return VectorRun(lambda: vectors, codes, names)
+        unit, codes = unit_rows(raw, codes)
+        return VectorRun(lambda: unit, codes, names, raw)
 
-    def matrix(
-        self, emb: Embedder, texts: Callable[[list[int]], list[str]], where: str
+    def scores(
+        self,
+        emb: Embedder,
+        query: np.ndarray,
+        texts: Callable[[list[int]], list[str]],
+        where: str,
     ) -> np.ndarray | None:
-        """Every record's ``emb`` vector, normalised, (n, dim) float32; None if too many lack one.
+        """Cosine of every record's ``emb`` vector with ``query``; None if too many lack one.
 
         Records without a stored ``emb`` vector are embedded with ``texts(positions)``
-        when there are at most `MAX_EMBED_ON_SEARCH`; otherwise the network is left to
-        keyword search, with one warning.
+        (kept in memory) when there are at most `MAX_EMBED_ON_SEARCH`; otherwise the
+        network is left to keyword search, with one warning.
         """
-        n = self._n
         if self._keywords_only == emb.name:
             return None
-        name, ready = self._ready
-        if name != emb.name or self._matrix.shape[1] != emb.dim:
-            ready = 0
-        if self._matrix.shape[0] < n or self._matrix.shape[1] != emb.dim:
-            grown = np.empty((n + n // 4 + 64, emb.dim), dtype=np.float32)
-            if ready:
-                grown[:ready] = self._matrix[:ready]
-            self._matrix = grown
+        out = np.zeros(self._n, dtype=np.float32)
         missing: list[np.ndarray] = []
         for start, run in zip(self._starts, self._runs, strict=True):
             count = len(run.codes)
-            if start + count <= ready:
-                continue
-            lo = max(ready - start, 0)
-            block = self._matrix[start + lo : start + count]
-            usable = run.codes[lo:] == run.code(emb.name)
-            vectors = run.vectors()
-            if usable.any() and vectors.shape[1] == emb.dim:
-                np.copyto(block, vectors[lo:])  # float16 -> float32
-                norms = np.sqrt(np.einsum("ij,ij->i", block, block))
-                usable &= np.isfinite(norms) & (norms > 0)
-                block /= np.where(usable, norms, 1)[:, None]
-            else:
-                usable[:] = False
-            block[~usable] = 0
-            missing.append(start + lo + np.flatnonzero(~usable))
-        todo = np.concatenate(missing).tolist() if missing else []
-        if len(todo) > MAX_EMBED_ON_SEARCH:
+            usable = run.codes == run.code(emb.name)
+            if usable.any():
+                unit = run.unit()
+                if unit.shape[1] == emb.dim:
+                    out[start : start + count] = unit @ query
+                else:
+                    usable[:] = False
+            missing.append(start + np.flatnonzero(~usable))
+        extra = self._extra.setdefault(emb.name, {})
+        todo = [i for i in np.concatenate(missing).tolist() if i not in extra] if missing else []
+        if len(todo) + len(extra) > MAX_EMBED_ON_SEARCH:
             # Stored vectors never change, so more records can only add to the missing.
             self._keywords_only = emb.name
             warnings.warn(
-                f"{len(todo)} records in {where} have no stored {emb.name} vector; "
-                "searching by keywords (import the network into a new one to embed them)",
+                f"{len(todo) + len(extra)} records in {where} have no stored {emb.name} "
+                "vector; searching by keywords (import the network into a new one to embed them)",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -151,21 +164,28 @@ class VectorStore:
         if todo:
             vecs = np.asarray(emb.embed_passages(texts(todo)), dtype=np.float32)
             vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-            self._matrix[todo] = vecs
-        self._ready = (emb.name, n)
-        return self._matrix[:n]
+            extra.update(zip(todo, vecs, strict=True))
+        if extra:
+            positions = np.fromiter(extra, dtype=np.int64)
+            out[positions] = np.stack(list(extra.values())) @ query
+        return out
 
 
 def _merged(a: VectorRun, b: VectorRun) -> VectorRun | None:
     """``a`` then ``b`` as one run, or None if their vectors differ in size."""
-    va, vb = a.vectors(), b.vectors()
-    dim = max(va.shape[1], vb.shape[1])
-    if {va.shape[1], vb.shape[1]} - {0, dim}:
+    ua, ub = a.unit(), b.unit()
+    dim = max(ua.shape[1], ub.shape[1])
+    if {ua.shape[1], ub.shape[1]} - {0, dim}:
         return None
-    vectors = np.zeros((len(va) + len(vb), dim), dtype=np.float16)
-    vectors[: len(va), : va.shape[1]] = va
-    vectors[len(va) :, : vb.shape[1]] = vb
+    unit = np.zeros((len(ua) + len(ub), dim), dtype=np.float32)
+    unit[: len(ua), : ua.shape[1]] = ua
+    unit[len(ua) :, : ub.shape[1]] = ub
+    raw = None
+    if a.raw is not None and b.raw is not None:
+        raw = np.zeros((len(ua) + len(ub), dim), dtype=np.float16)
+        raw[: len(ua), : ua.shape[1]] = a.raw
+        raw[len(ua) :, : ub.shape[1]] = b.raw
     names = list(a.names) + [n for n in b.names if n not in a.names]
     remap = np.array([names.index(n) for n in b.names] + [NO_NAME], dtype=np.uint16)
     b_codes = remap[np.where(b.codes == NO_NAME, len(b.names), b.codes)]
-    return VectorRun(lambda: vectors, np.concatenate([a.codes, b_codes]), names)
+    return VectorRun(lambda: unit, np.concatenate([a.codes, b_codes]), names, raw)
