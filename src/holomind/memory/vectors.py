@@ -62,6 +62,7 @@ class VectorStore:
         self._n = 0
         self._models: Counter[str] = Counter()
         self._extra: dict[str, dict[int, np.ndarray]] = {}  # model -> position -> made here
+        self._gaps: dict[str, tuple[int, list[int]]] = {}  # model -> (positions seen, missing)
         self._keywords_only: str | None = None  # a model too many records lack (it stays so)
 
     def extend(self, run: VectorRun) -> None:
@@ -137,20 +138,9 @@ class VectorStore:
         """
         if self._keywords_only == emb.name:
             return None
-        out = np.zeros(self._n, dtype=np.float32)
-        missing: list[np.ndarray] = []
-        for start, run in zip(self._starts, self._runs, strict=True):
-            count = len(run.codes)
-            usable = run.codes == run.code(emb.name)
-            if usable.any():
-                unit = run.unit()
-                if unit.shape[1] == emb.dim:
-                    out[start : start + count] = unit @ query
-                else:
-                    usable[:] = False
-            missing.append(start + np.flatnonzero(~usable))
+        missing = self._missing(emb)
         extra = self._extra.setdefault(emb.name, {})
-        todo = [i for i in np.concatenate(missing).tolist() if i not in extra] if missing else []
+        todo = [i for i in missing if i not in extra]
         if len(todo) + len(extra) > MAX_EMBED_ON_SEARCH:
             # Stored vectors never change, so more records can only add to the missing.
             self._keywords_only = emb.name
@@ -165,10 +155,31 @@ class VectorStore:
             vecs = np.asarray(emb.embed_passages(texts(todo)), dtype=np.float32)
             vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
             extra.update(zip(todo, vecs, strict=True))
+        out = np.zeros(self._n, dtype=np.float32)
+        for start, run in zip(self._starts, self._runs, strict=True):
+            if emb.name in run.names:  # rows of other models are zeros: scored below
+                unit = run.unit()
+                if unit.shape[1] == emb.dim:
+                    out[start : start + len(run.codes)] = unit @ query
         if extra:
             positions = np.fromiter(extra, dtype=np.int64)
             out[positions] = np.stack(list(extra.values())) @ query
         return out
+
+    def _missing(self, emb: Embedder) -> list[int]:
+        """Positions with no stored ``emb`` vector (worked out once per run and model)."""
+        done, missing = self._gaps.get(emb.name, (0, []))
+        for start, run in zip(self._starts, self._runs, strict=True):
+            end = start + len(run.codes)
+            if end <= done:
+                continue
+            usable = run.codes == run.code(emb.name)
+            if usable.any() and run.unit().shape[1] != emb.dim:
+                usable[:] = False
+            lo = max(done - start, 0)
+            missing = missing + (start + lo + np.flatnonzero(~usable[lo:])).tolist()
+        self._gaps[emb.name] = (self._n, missing)
+        return missing
 
 
 def _merged(a: VectorRun, b: VectorRun) -> VectorRun | None:
