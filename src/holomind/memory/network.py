@@ -289,7 +289,8 @@ class PixelNetwork:
             try:
                 touched = self._file.append(last, bands)
             except BaseException:
-                last.size = -1  # whatever happened, read the file again next time
+                # Some pages may have committed: read everything again next time.
+                self._last = None
                 raise
             for i, (page, parsed) in enumerate(touched):
                 if parsed:
