@@ -7,8 +7,10 @@ supersedes another.
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
+import threading
 import warnings
 import zlib
 from pathlib import Path
@@ -76,6 +78,23 @@ def test_a_batch_spanning_pages_commits_on_each_and_reads_back(tmp_path: Path, p
     later.append_many([(f"more {i}", "answer " * 20) for i in range(4)])
     assert all(open_strictly(p).size[1] <= 400 for p in later.pages())
     assert later.verify().ok
+
+
+def test_a_batch_that_fails_to_start_a_page_keeps_what_it_committed(tmp_path: Path) -> None:
+    net = PixelNetwork(tmp_path / "n.png", embedder="none", page_height=400)
+    net.append("first", "alone")
+    # A folder where the new page's temporary file must go: creating that page fails.
+    blocker = tmp_path / f".n.0001.png.{os.getpid()}.{threading.get_ident()}.new"
+    blocker.mkdir()
+    with pytest.raises(InvalidInputError, match=r"cannot create .*n\.0001\.png"):
+        net.append_many([(f"q{i}", "answer " * 20) for i in range(9)])
+    kept = net.records()
+    assert 1 < len(kept) < 10  # the records that fitted on the first page were committed
+    assert [r.question for r in kept] == ["first"] + [f"q{i}" for i in range(len(kept) - 1)]
+    assert PixelNetwork(net.path, embedder="none").records() == kept
+    blocker.rmdir()
+    assert net.append("after", "the failure").id == len(kept) + 1
+    assert net.verify().ok
 
 
 def test_a_record_too_tall_for_a_page_is_refused_before_anything_is_written(tmp_path: Path):

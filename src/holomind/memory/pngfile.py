@@ -501,7 +501,8 @@ class NetworkFile:
                 hint="check the folder exists, is writable and has free space",
             ) from None
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # cleaning up must not hide what went wrong
+                tmp.unlink(missing_ok=True)
         return made
 
     def create(self) -> None:
