@@ -10,6 +10,9 @@ APT_PACKAGES := pngcheck
 # llama-cpp-python compiles llama.cpp on first install (~10 min on 2 cores);
 # pip caches the built wheel, so a fresh venv on the same machine reuses it.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+# A portable x86 build: llama.cpp's native build enables AMX on CPUs that report it,
+# and its AMX matmul segfaults on this VM (SmolLM2 Q4_1); AVX2/FMA/F16C run everywhere.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint bench setup setup-test apt clean

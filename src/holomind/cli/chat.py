@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
-from holomind.cli.common import console, print_json, settings
+from holomind.cli.common import console, open_llm, print_json, settings
 from holomind.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -78,21 +78,10 @@ def chat(
     if as_json and once is None:
         raise InvalidInputError("--json goes with --once", hint='e.g. --once "Hi." --json')
     s = settings(ctx, network=network, backend=backend, url=url, model=model, threads=threads)
-    name = s.backend
-    if backend is None and s.url and name == "embedded":
-        name = "openai"
 
     from holomind.bridge import PixelBridge
-    from holomind.llm import open_backend
 
-    llm = open_backend(
-        name,
-        url=s.url,
-        model=s.model,
-        threads=s.threads,
-        context_window=context,
-        timeout=timeout,
-    )
+    llm = open_llm(s, backend_flag=backend, context=context, timeout=timeout)
     if demo:
         _demo(llm, max_tokens=min(max_tokens, 64), network=network)
         return

@@ -19,6 +19,7 @@ from holomind.cli import cartridges as cartridges_cli
 from holomind.cli import chat as chat_cli
 from holomind.cli import config as config_cli
 from holomind.cli import memory as memory_cli
+from holomind.cli import sim as sim_cli
 from holomind.cli import soup as soup_cli
 from holomind.cli import train as train_cli
 from holomind.cli.common import err_console
@@ -69,6 +70,7 @@ app.command("train")(train_cli.train)
 app.add_typer(cartridges_cli.app, name="cartridges")
 app.add_typer(memory_cli.app, name="memory")
 app.command("soup")(soup_cli.soup)
+app.command("sim")(sim_cli.sim)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,233 @@
+"""The LLM modulator: reads network and soup on the workspace, asks a model, writes `modulation`.
+
+Each decision turns the workspace's current situation (``neuro/state``,
+``neural_activations``, ``avg_entropy``, ``diversity_index``) into a short
+prompt, asks the backend for JSON held to `DECISION_SCHEMA` (a llama.cpp grammar
+on the embedded model, structured output on servers), and falls back to the
+seed's keyword parsing when the answer is not that JSON (or the server does not
+support structured output). Calls are rate-limited (`interval_s`); every
+decision is logged with its prompt and answer in the activity log's
+``decisions`` table, and published as ``modulation``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from holomind.errors import BackendError
+from holomind.llm import Backend, Message
+from holomind.neuro.log import ActivityLog
+from holomind.sim.modulation import (
+    DECISION_SCHEMA,
+    Modulation,
+    keyword_action,
+    rule_action,
+    schema_action,
+)
+from holomind.workspace import GlobalWorkspace
+
+SYSTEM = (
+    "You control the input drive of a spiking neural network. Keep its mean firing rate "
+    'inside the target band. Answer with JSON: {{"action": A}} where A is "increase" '
+    '(more input, more activity) when the rate is below {low:g} Hz, "decrease" (less input, '
+    'less activity) when it is above {high:g} Hz, and "maintain" when it is between.'
+)
+# Three worked examples before the real question: small models copy the pattern.
+EXAMPLES = ((2.0, "increase"), (40.0, "decrease"), (None, "maintain"))
+RELATION = {"increase": "below", "decrease": "above", "maintain": "inside"}
+
+
+@dataclass
+class Decision:
+    """One modulator call: what it was asked, what it answered, what it decided."""
+
+    action: str | None  # None: no decision (the call failed or was stopped)
+    parsed_by: str  # "schema" | "keywords" | "error" | "stopped"
+    text: str  # the model's answer
+    messages: list[Message]  # the prompt
+    latency_s: float
+    error: str | None = None
+    situation: dict[str, Any] = field(default_factory=dict)
+
+
+def situation_from(workspace: GlobalWorkspace) -> dict[str, Any] | None:
+    """What the modulator looks at, read from the workspace (None before the first chunk)."""
+    state = workspace.read("neuro/state")
+    if not isinstance(state, dict):
+        return None
+    return {
+        "rate_hz": state.get("rate_hz", 0.0),
+        "mean_v_mv": state.get("mean_v_mv"),
+        "drive_pa": state.get("drive_pa", 0.0),
+        "t_s": state.get("t_s"),
+        "activations": (workspace.read("neural_activations") or [])[:10],
+        "avg_entropy": workspace.read("avg_entropy"),
+        "diversity_index": workspace.read("diversity_index"),
+    }
+
+
+class Modulator:
+    """Asks a chat backend whether the network needs more or less input.
+
+    Args:
+        backend: any `holomind.llm` backend.
+        workspace: read for the situation, written with the decision.
+        log: where decisions and prompts are stored (None: not stored).
+        band: the target firing-rate band, Hz.
+        interval_s: least time between two calls to the model.
+        relation: also state in words where the rate lies relative to the band.
+        max_tokens: the longest answer asked for.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        workspace: GlobalWorkspace,
+        *,
+        log: ActivityLog | None = None,
+        band: tuple[float, float] = (5.0, 15.0),
+        interval_s: float = 5.0,
+        relation: bool = True,
+        max_tokens: int = 24,
+    ) -> None:
+        self.backend = backend
+        self.workspace = workspace
+        self.log = log
+        self.band = band
+        self.interval_s = interval_s
+        self.relation = relation
+        self.max_tokens = max_tokens
+        self.constrained = True  # turned off if the backend refuses structured output
+        self.decisions = 0
+        self.agreed = 0  # decisions equal to `rule_action` on the same situation
+        self._last_call = -float("inf")
+
+    def ready(self) -> bool:
+        """Whether the rate limit allows a call now."""
+        return time.monotonic() - self._last_call >= self.interval_s
+
+    def messages(self, situation: dict[str, Any]) -> list[Message]:
+        """The prompt for `situation`: the rules, three worked examples, the question."""
+        low, high = self.band
+        out: list[Message] = [{"role": "system", "content": SYSTEM.format(low=low, high=high)}]
+        for rate, action in EXAMPLES:
+            example = {"rate_hz": (low + high) / 2 if rate is None else rate}
+            out.append({"role": "user", "content": self._question(example)})
+            out.append({"role": "assistant", "content": json.dumps({"action": action})})
+        out.append({"role": "user", "content": self._question(situation)})
+        return out
+
+    def _question(self, s: dict[str, Any]) -> str:
+        low, high = self.band
+        parts = [f"Mean firing rate: {s['rate_hz']:.1f} Hz. Target band: {low:g} to {high:g} Hz."]
+        if self.relation:
+            where = RELATION[rule_action(s["rate_hz"], self.band)]
+            parts.append(f"The rate is {where} the band.")
+        if s.get("mean_v_mv") is not None:
+            parts.append(f"Mean membrane potential: {s['mean_v_mv']:.1f} mV.")
+        if s.get("activations"):
+            parts.append(f"First neurons' rates (Hz): {s['activations']}.")
+        if s.get("avg_entropy") is not None:
+            parts.append(
+                f"Soup entropy: {s['avg_entropy']:.2f} bits/byte, "
+                f"diversity {s.get('diversity_index') or 0:.2f}."
+            )
+        return " ".join(parts)
+
+    def decide(
+        self, situation: dict[str, Any] | None = None, stop: threading.Event | None = None
+    ) -> Decision | None:
+        """Ask the model about `situation` (default: the workspace's), publish and log the answer.
+
+        Returns None when there is nothing to decide about yet (no ``neuro/state``).
+        """
+        situation = situation if situation is not None else situation_from(self.workspace)
+        if situation is None:
+            return None
+        self._last_call = time.monotonic()
+        messages = self.messages(situation)
+        decision = self._ask(messages, stop)
+        decision.situation = situation
+        self._record(decision)
+        return decision
+
+    def _ask(self, messages: list[Message], stop: threading.Event | None) -> Decision:
+        began = time.perf_counter()
+        fmt = (
+            {
+                "type": "json_schema",
+                "json_schema": {"name": "modulation", "schema": DECISION_SCHEMA},
+            }
+            if self.constrained
+            else None
+        )
+        try:
+            text = self._generate(messages, fmt, stop)
+        except BackendError as exc:
+            if fmt is None:
+                return Decision(None, "error", "", messages, _since(began), str(exc))
+            # Some servers refuse structured output: ask once more without it, and
+            # if that works keep asking without it (the keyword parser takes over).
+            try:
+                text = self._generate(messages, None, stop)
+            except BackendError as again:
+                return Decision(None, "error", "", messages, _since(began), str(again))
+            self.constrained = False
+        if text is None:
+            return Decision(None, "stopped", "", messages, _since(began))
+        action = schema_action(text)
+        if action is not None:
+            return Decision(action, "schema", text, messages, _since(began))
+        return Decision(keyword_action(text), "keywords", text, messages, _since(began))
+
+    def _generate(
+        self, messages: list[Message], fmt: dict[str, Any] | None, stop: threading.Event | None
+    ) -> str | None:
+        stream = self.backend.chat(
+            messages, stream=True, max_tokens=self.max_tokens, temperature=0.0, response_format=fmt
+        )
+        pieces = []
+        for piece in stream:
+            if stop is not None and stop.is_set():
+                return None  # abandoned: a stopping simulation does not wait for the model
+            pieces.append(piece)
+        return "".join(pieces)
+
+    def _record(self, d: Decision) -> None:
+        s = d.situation
+        if d.action is not None:
+            self.decisions += 1
+            self.agreed += d.action == rule_action(s["rate_hz"], self.band)
+            mod = Modulation(d.action, 1.0, "llm")
+            self.workspace.write(
+                "modulation",
+                {
+                    **mod.to_dict(),
+                    "t_s": s.get("t_s"),
+                    "rate_hz": s["rate_hz"],
+                    "parsed_by": d.parsed_by,
+                    "latency_s": round(d.latency_s, 3),
+                    "model": self.backend.model,
+                },
+            )
+        if self.log is not None:
+            self.log.record(
+                "decisions",
+                time.time(),
+                s.get("t_s"),
+                self.backend.model,
+                json.dumps(d.messages, ensure_ascii=False),
+                d.text,
+                d.action,
+                d.parsed_by,
+                d.latency_s,
+                d.error,
+            )
+
+
+def _since(began: float) -> float:
+    return time.perf_counter() - began
