@@ -31,14 +31,13 @@ from holomind.sim.modulation import (
 from holomind.workspace import GlobalWorkspace
 
 SYSTEM = (
-    "You control the input drive of a spiking neural network. Keep its mean firing rate "
-    'inside the target band. Answer with JSON: {{"action": A}} where A is "increase" '
-    '(more input, more activity) when the rate is below {low:g} Hz, "decrease" (less input, '
-    'less activity) when it is above {high:g} Hz, and "maintain" when it is between.'
+    "You regulate a spiking neural network whose firing rate should stay between {low:g} and "
+    '{high:g} Hz. If its firing rate is too low, answer {{"action": "increase"}}. If it is '
+    'too high, answer {{"action": "decrease"}}. If it is within the target band, answer '
+    '{{"action": "maintain"}}.'
 )
-# Three worked examples before the real question: small models copy the pattern.
-EXAMPLES = ((2.0, "increase"), (40.0, "decrease"), (None, "maintain"))
-RELATION = {"increase": "below", "decrease": "above", "maintain": "inside"}
+# How the question words the rate against the band when `relation` is on.
+RELATION = {"increase": "too low", "decrease": "too high", "maintain": "within the target band"}
 
 
 @dataclass
@@ -79,7 +78,8 @@ class Modulator:
         log: where decisions and prompts are stored (None: not stored).
         band: the target firing-rate band, Hz.
         interval_s: least time between two calls to the model.
-        relation: also state in words where the rate lies relative to the band.
+        relation: also say in words whether the rate is too low, too high or within the band
+            (the small embedded model cannot compare the numbers itself: see bench/modulator.py).
         max_tokens: the longest answer asked for.
     """
 
@@ -111,22 +111,12 @@ class Modulator:
         return time.monotonic() - self._last_call >= self.interval_s
 
     def messages(self, situation: dict[str, Any]) -> list[Message]:
-        """The prompt for `situation`: the rules, three worked examples, the question."""
+        """The prompt for `situation`: the rule in words, then the situation."""
         low, high = self.band
-        out: list[Message] = [{"role": "system", "content": SYSTEM.format(low=low, high=high)}]
-        for rate, action in EXAMPLES:
-            example = {"rate_hz": (low + high) / 2 if rate is None else rate}
-            out.append({"role": "user", "content": self._question(example)})
-            out.append({"role": "assistant", "content": json.dumps({"action": action})})
-        out.append({"role": "user", "content": self._question(situation)})
-        return out
-
-    def _question(self, s: dict[str, Any]) -> str:
-        low, high = self.band
-        parts = [f"Mean firing rate: {s['rate_hz']:.1f} Hz. Target band: {low:g} to {high:g} Hz."]
+        s = situation
+        parts = [f"Firing rate: {s['rate_hz']:.1f} Hz. Target band: {low:g} to {high:g} Hz."]
         if self.relation:
-            where = RELATION[rule_action(s["rate_hz"], self.band)]
-            parts.append(f"The rate is {where} the band.")
+            parts.append(f"The firing rate is {RELATION[rule_action(s['rate_hz'], self.band)]}.")
         if s.get("mean_v_mv") is not None:
             parts.append(f"Mean membrane potential: {s['mean_v_mv']:.1f} mV.")
         if s.get("activations"):
@@ -136,7 +126,10 @@ class Modulator:
                 f"Soup entropy: {s['avg_entropy']:.2f} bits/byte, "
                 f"diversity {s.get('diversity_index') or 0:.2f}."
             )
-        return " ".join(parts)
+        return [
+            {"role": "system", "content": SYSTEM.format(low=low, high=high)},
+            {"role": "user", "content": " ".join(parts)},
+        ]
 
     def decide(
         self, situation: dict[str, Any] | None = None, stop: threading.Event | None = None
@@ -211,7 +204,7 @@ class Modulator:
                     "rate_hz": s["rate_hz"],
                     "parsed_by": d.parsed_by,
                     "latency_s": round(d.latency_s, 3),
-                    "model": self.backend.model,
+                    "model": self.model_name(),
                 },
             )
         if self.log is not None:
@@ -219,7 +212,7 @@ class Modulator:
                 "decisions",
                 time.time(),
                 s.get("t_s"),
-                self.backend.model,
+                self.model_name(),
                 json.dumps(d.messages, ensure_ascii=False),
                 d.text,
                 d.action,
@@ -227,6 +220,13 @@ class Modulator:
                 d.latency_s,
                 d.error,
             )
+
+    def model_name(self) -> str:
+        """The backend's model, or "unknown" when the backend cannot say."""
+        try:
+            return self.backend.model
+        except BackendError:  # a server that is down cannot name its model
+            return "unknown"
 
 
 def _since(began: float) -> float:

@@ -356,7 +356,7 @@ class Simulation:
         if self.modulator is not None:
             m = self.modulator
             out["llm"] = {
-                "model": m.backend.model,
+                "model": m.model_name(),
                 "decisions": m.decisions,
                 "agree_with_rule": m.agreed,
                 "structured_output": m.constrained,
