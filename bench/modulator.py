@@ -5,13 +5,15 @@ maintain. Situations are drawn at random (seeded), a third each below, inside
 and above the 5-15 Hz band, with the other workspace figures (membrane
 potential, the first ten neurons' rates, soup entropy and diversity) random too.
 The model is the embedded SmolLM2-135M-Instruct, temperature 0. Three prompts, the
-same situations, in one run:
+same situations, in one run (each line changes one thing from the first):
 
-  relation+schema   the prompt says in words whether the rate is too low, too high
-                    or within the band; the answer is held to the JSON schema
-                    (llama.cpp grammar) -- the modulator's default;
-  numbers+schema    numbers only: the model must compare them itself;
-  relation+keywords the relation in words, free text parsed by the seed's keywords.
+  full              the rate and band, the relation in words ("too low", "too high",
+                    "within the target band"), the other workspace figures; the
+                    answer held to the JSON schema (llama.cpp grammar);
+  no-context        without the other workspace figures -- the modulator's default
+                    (`--llm-context` turns them on), chosen from this bench;
+  numbers           without the relation in words: the model must compare numbers;
+  keywords          free text, parsed by the seed's keywords (no grammar).
 
 Goal: >= 80 % agreement.
 
@@ -32,10 +34,11 @@ from holomind.sim.modulator import Modulator
 from holomind.workspace import GlobalWorkspace
 
 BAND = (5.0, 15.0)
-VARIANTS = {  # name: (relation in words, constrained output)
-    "relation+schema": (True, True),
-    "numbers+schema": (False, True),
-    "relation+keywords": (True, False),
+VARIANTS = {  # name: (relation in words, other figures, constrained output)
+    "full": (True, True, True),
+    "no-context": (True, False, True),
+    "numbers": (False, True, True),
+    "keywords": (True, True, False),
 }
 
 
@@ -67,9 +70,11 @@ def main() -> None:
     backend = open_backend("embedded")
     cases = situations(args.n)
     results = {}
-    for name, (relation, constrained) in VARIANTS.items():
+    for name, (relation, context, constrained) in VARIANTS.items():
         with GlobalWorkspace() as ws:
-            mod = Modulator(backend, ws, band=BAND, interval_s=0, relation=relation)
+            mod = Modulator(
+                backend, ws, band=BAND, interval_s=0, relation=relation, context=context
+            )
             mod.constrained = constrained
             agree, answers, parsed, began = 0, dict.fromkeys(ACTIONS, 0), {}, time.perf_counter()
             confusion: dict[str, dict[str, int]] = {a: dict.fromkeys(ACTIONS, 0) for a in ACTIONS}
@@ -90,11 +95,11 @@ def main() -> None:
             "s_per_decision": took,
         }
         print(
-            f"{name:18s} agreement {agree}/{len(cases)} = {agree / len(cases):.0%}; "
+            f"{name:10s} agreement {agree}/{len(cases)} = {agree / len(cases):.0%}; "
             f"answers {answers}; parsed {parsed}; {took:.2f} s/decision",
             flush=True,
         )
-        print(f"{'':18s} rule -> model: {confusion}", flush=True)
+        print(f"{'':10s} rule -> model: {confusion}", flush=True)
     print(f"model: {backend.model}; goal >= 80 % agreement")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"n": len(cases), "band": BAND, **results}, indent=2))

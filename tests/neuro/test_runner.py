@@ -28,8 +28,8 @@ def bare_brian2(spec: NetworkSpec, seconds: float) -> tuple[np.ndarray, np.ndarr
     return np.asarray(monitor.i_[:]).copy(), np.asarray(monitor.t_[:]).copy()
 
 
-def ours(spec: NetworkSpec, cache: Path) -> tuple[np.ndarray, np.ndarray]:
-    net = SpikingNetwork(spec, cache_dir=cache, sampling=None)
+def ours(spec: NetworkSpec, cache: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
+    net = SpikingNetwork(spec, cache_dir=cache, sampling=None, target=target)
     try:
         chunks = [net.advance() for _ in range(CHUNKS)]
     finally:
@@ -38,13 +38,18 @@ def ours(spec: NetworkSpec, cache: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([c.spike_i for c in chunks]), np.concatenate([c.spike_t for c in chunks])
 
 
+# The seed network compiles with Cython (the other tests share its compiled code);
+# COBA runs on Brian2's numpy target, which needs no compile: the tests stay fast.
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "low", "high"), [("seed", 5.0, 15.0), ("coba", 10.0, 30.0)])
+@pytest.mark.parametrize(
+    ("name", "target", "low", "high"),
+    [("seed", "cython", 5.0, 15.0), ("coba", "numpy", 10.0, 30.0)],
+)
 def test_chunked_runs_give_the_spikes_of_one_bare_brian2_run(
-    name: str, low: float, high: float, brian_cache: Path
+    name: str, target: str, low: float, high: float, brian_cache: Path
 ) -> None:
     spec = network_spec(name)
-    our_i, our_t = ours(spec, brian_cache)
+    our_i, our_t = ours(spec, brian_cache, target)
     bare_i, bare_t = bare_brian2(spec, CHUNKS * 0.1)
     rate = len(our_i) / spec.neurons / (CHUNKS * 0.1)
     assert low < rate < high, rate  # seed: the tuned asynchronous state; COBA: Brette et al.
@@ -100,16 +105,19 @@ def test_stop_cuts_the_chunk_in_progress(seed_net: SpikingNetwork) -> None:
     assert round(following.t_end * 10, 6) == round(following.t_end * 10)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_continues_coba_exactly(brian_cache: Path) -> None:
     spec = network_spec("coba")
-    net = SpikingNetwork(spec, cache_dir=brian_cache, sampling=None)
+    net = SpikingNetwork(spec, cache_dir=brian_cache, sampling=None, target="numpy")
     for _ in range(3):
         net.advance()
     net.shift_drive(40.0)
     blob = net.checkpoint()
     straight = [net.advance() for _ in range(2)]
     net.close()
-    again = SpikingNetwork(spec, cache_dir=brian_cache, sampling=None, checkpoint=blob)
+    again = SpikingNetwork(
+        spec, cache_dir=brian_cache, sampling=None, target="numpy", checkpoint=blob
+    )
     try:
         assert again.t == pytest.approx(0.3)
         assert again.drive_pa == 40.0

@@ -57,6 +57,11 @@ def sim(
     llm_interval: float = typer.Option(
         5.0, "--llm-interval", help="Least seconds between two modulator calls."
     ),
+    llm_context: bool = typer.Option(
+        False,
+        "--llm-context",
+        help="Also show the modulator the voltage, neuron rates and soup figures.",
+    ),
     sample: str | None = typer.Option(
         None,
         "--sample",
@@ -98,7 +103,7 @@ def sim(
     ),
 ) -> None:
     """Run the spiking network, a soup and an LLM modulator on one global workspace."""
-    from holomind.neuro.log import read_meta
+    from holomind.neuro.log import ActivityLog, read_meta
     from holomind.neuro.runner import Sampling
     from holomind.sim.signals import stop_on_signals
     from holomind.sim.simulation import SimConfig, Simulation
@@ -123,9 +128,12 @@ def sim(
         soup_programs=soup_programs,
         band_hz=_band(band),
         llm_interval_s=llm_interval,
+        llm_context=llm_context,
         target=codegen.value,
     )
-    if resume:
+    if not resume:
+        ActivityLog.check_new(path)
+    else:
         _check_resume_flags(
             read_meta(path).get("run", {}),
             {
@@ -235,7 +243,9 @@ class _ProgressLine:
         volt = "" if p["mean_v_mv"] is None else f" | V {p['mean_v_mv']:.1f} mV"
         speed = "" if not p["speed"] else f" | {p['speed']:.2f}× real time"
         eta = "" if p["eta_s"] is None else f" | ETA {p['eta_s']:.0f} s"
-        soup = "" if p["avg_entropy"] is None else f" | soup H {p['avg_entropy']:.2f}"
+        soup = ""
+        if p["avg_entropy"] is not None:
+            soup = f" | soup H {p['avg_entropy']:.2f} D {p['diversity_index'] or 0:.2f}"
         mod = p["modulation"]
         said = ""
         if isinstance(mod, dict) and mod.get("action"):

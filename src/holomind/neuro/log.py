@@ -105,11 +105,7 @@ class ActivityLog:
     def create(cls, path: str | Path, meta: dict[str, Any], **kwargs: Any) -> ActivityLog:
         """A new log at `path` (which must not hold a run yet), stamped with `meta`."""
         path = Path(path)
-        if path.exists() and path.stat().st_size > 0:
-            raise InvalidInputError(
-                f"{path} already holds a run",
-                hint="pass --resume to continue it, or name a new file with --db",
-            )
+        cls.check_new(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = connect(path)
@@ -126,6 +122,15 @@ class ActivityLog:
             )
         conn.close()
         return cls(path, **kwargs)
+
+    @staticmethod
+    def check_new(path: Path) -> None:
+        """Refuse a path that already holds a run (before any work is done for a new one)."""
+        if path.exists() and path.stat().st_size > 0:
+            raise InvalidInputError(
+                f"{path} already holds a run",
+                hint="pass --resume to continue it, or name a new file with --db",
+            )
 
     @classmethod
     def resume(cls, path: str | Path, **kwargs: Any) -> tuple[ActivityLog, dict[str, Any], bytes]:

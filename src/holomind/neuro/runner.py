@@ -19,8 +19,10 @@ import io
 import json
 import logging
 import queue
+import signal
 import sys
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,10 +96,15 @@ def configure_brian(cache_dir: Path, target: str = "cython") -> None:
         if _configured == wanted:
             return
         hook = sys.excepthook
+        main = threading.current_thread() is threading.main_thread()
+        interrupt = signal.getsignal(signal.SIGINT) if main else None
         import brian2
 
-        # Brian2 installs its own excepthook on import; HoloMind reports errors itself.
+        # Brian2 installs an excepthook and a Ctrl-C handler on import; HoloMind
+        # reports errors itself, and `holomind sim` turns SIGINT into a clean stop.
         sys.excepthook = hook
+        if main and interrupt is not None:
+            signal.signal(signal.SIGINT, interrupt)
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
         brian2.prefs.codegen.target = target
         brian2.prefs.codegen.runtime.cython.cache_dir = str(cache_dir)
@@ -436,7 +443,7 @@ def _read_checkpoint(blob: bytes, spec: NetworkSpec) -> dict[str, Any]:
         with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(arrays.pop("meta").tobytes())
-    except (ValueError, OSError, KeyError, EOFError, UnicodeDecodeError) as exc:
+    except (ValueError, OSError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
         raise _corrupt(f"unreadable: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
         raise _corrupt("unknown format")

@@ -80,6 +80,8 @@ class Modulator:
         interval_s: least time between two calls to the model.
         relation: also say in words whether the rate is too low, too high or within the band
             (the small embedded model cannot compare the numbers itself: see bench/modulator.py).
+        context: also give the membrane potential, the first neurons' rates and the soup's
+            entropy and diversity (off by default: they make SmolLM2-135M answer worse).
         max_tokens: the longest answer asked for.
     """
 
@@ -92,6 +94,7 @@ class Modulator:
         band: tuple[float, float] = (5.0, 15.0),
         interval_s: float = 5.0,
         relation: bool = True,
+        context: bool = False,
         max_tokens: int = 24,
     ) -> None:
         self.backend = backend
@@ -100,6 +103,7 @@ class Modulator:
         self.band = band
         self.interval_s = interval_s
         self.relation = relation
+        self.context = context
         self.max_tokens = max_tokens
         self.constrained = True  # turned off if the backend refuses structured output
         self.decisions = 0
@@ -117,11 +121,11 @@ class Modulator:
         parts = [f"Firing rate: {s['rate_hz']:.1f} Hz. Target band: {low:g} to {high:g} Hz."]
         if self.relation:
             parts.append(f"The firing rate is {RELATION[rule_action(s['rate_hz'], self.band)]}.")
-        if s.get("mean_v_mv") is not None:
+        if self.context and s.get("mean_v_mv") is not None:
             parts.append(f"Mean membrane potential: {s['mean_v_mv']:.1f} mV.")
-        if s.get("activations"):
+        if self.context and s.get("activations"):
             parts.append(f"First neurons' rates (Hz): {s['activations']}.")
-        if s.get("avg_entropy") is not None:
+        if self.context and s.get("avg_entropy") is not None:
             parts.append(
                 f"Soup entropy: {s['avg_entropy']:.2f} bits/byte, "
                 f"diversity {s.get('diversity_index') or 0:.2f}."

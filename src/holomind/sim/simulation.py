@@ -68,6 +68,7 @@ class SimConfig:
     soup_share: float = 0.25  # fraction of wall time the soup thread may compute
     band_hz: tuple[float, float] = (5.0, 15.0)  # the modulator's target firing-rate band
     llm_interval_s: float = 5.0  # least time between two modulator calls
+    llm_context: bool = False  # the modulator's prompt also carries voltage, activations, soup
     checkpoint_s: float = 30.0  # wall seconds between stored network states
     raster_neurons: int = 100  # neurons shown in neuro/spikes
     target: str = "cython"  # Brian2 code target: cython | numpy
@@ -115,6 +116,9 @@ class Simulation:
         self.workspace = workspace if workspace is not None else GlobalWorkspace()
         self._stop = threading.Event()
         self.stopped_by: str | None = None
+        self.stop_s: float | None = None  # from `stop()` to every thread ended, seconds
+        self.threads_left: list[str] = []  # threads still running JOIN_S after the stop
+        self._stop_asked: float | None = None
         self.resumed_from: float | None = None
         spec = network_spec(config.network, config.neurons)
         log: ActivityLog | None = None
@@ -164,6 +168,7 @@ class Simulation:
                 log=log,
                 band=config.band_hz,
                 interval_s=config.llm_interval_s,
+                context=config.llm_context,
             )
         self._started = time.perf_counter()
         self._closed = False
@@ -228,6 +233,7 @@ class Simulation:
             raise InvalidInputError(f"--duration must be positive, got {duration_s}")
         self._stop.clear()
         self.stopped_by = None
+        self._stop_asked = self.stop_s = None
         end = self.network.net.t + duration_s
         errors: list[BaseException] = []
 
@@ -261,6 +267,9 @@ class Simulation:
         self._stop.set()
         for t in others:
             t.join(JOIN_S)
+        self.threads_left = [t.name for t in others if t.is_alive()]
+        if self._stop_asked is not None:
+            self.stop_s = time.monotonic() - self._stop_asked
         if errors:
             raise errors[0]
         if self.log is not None:
@@ -271,6 +280,7 @@ class Simulation:
         """Ask every thread to finish now (safe from signal handlers and other threads)."""
         if self.stopped_by is None:
             self.stopped_by = why
+            self._stop_asked = time.monotonic()
         self._stop.set()
         self.network.stop()
 
@@ -290,6 +300,7 @@ class Simulation:
             "eta_s": left * pace if pace is not None else None,
             "speed": done / elapsed_s if elapsed_s > 0 else None,
             "avg_entropy": self.workspace.read("avg_entropy"),
+            "diversity_index": self.workspace.read("diversity_index"),
             "modulation": self.workspace.read("modulation"),
         }
 
@@ -350,6 +361,8 @@ class Simulation:
             "modulations": node.modulations,
             "wall_seconds": round(time.perf_counter() - self._started, 3),
             "stopped_by": self.stopped_by,
+            "stop_s": None if self.stop_s is None else round(self.stop_s, 3),
+            "threads_left": self.threads_left,
             "resumed_from_s": self.resumed_from,
             "db": str(self.db) if self.db is not None else None,
         }
