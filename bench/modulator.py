@@ -73,9 +73,14 @@ def main() -> None:
     for name, (relation, context, constrained) in VARIANTS.items():
         with GlobalWorkspace() as ws:
             mod = Modulator(
-                backend, ws, band=BAND, interval_s=0, relation=relation, context=context
+                backend,
+                ws,
+                band=BAND,
+                interval_s=0,
+                relation=relation,
+                context=context,
+                structured=constrained,
             )
-            mod.constrained = constrained
             agree, answers, parsed, began = 0, dict.fromkeys(ACTIONS, 0), {}, time.perf_counter()
             confusion: dict[str, dict[str, int]] = {a: dict.fromkeys(ACTIONS, 0) for a in ACTIONS}
             for s in cases:

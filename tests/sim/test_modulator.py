@@ -121,7 +121,7 @@ def test_without_structured_output_the_seeds_keywords_decide(ws: GlobalWorkspace
     assert first is not None and second is not None
     assert (first.action, first.parsed_by) == ("increase", "keywords")
     assert first.text == "We should increase activity."
-    assert not mod.constrained  # asked once with a schema, then no more
+    assert not mod.structured  # each shape of structured output refused once, then no more
     assert (second.action, second.parsed_by) == ("increase", "keywords")
 
 

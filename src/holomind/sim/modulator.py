@@ -18,7 +18,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from holomind.errors import BackendError
+from holomind.errors import (
+    BackendError,
+    BackendTimeoutError,
+    ContextOverflowError,
+    ModelNotFoundError,
+    ServerUnavailableError,
+)
 from holomind.llm import Backend, Message
 from holomind.neuro.log import ActivityLog
 from holomind.sim.modulation import (
@@ -35,6 +41,19 @@ SYSTEM = (
     '{high:g} Hz. If its firing rate is too low, answer {{"action": "increase"}}. If it is '
     'too high, answer {{"action": "decrease"}}. If it is within the target band, answer '
     '{{"action": "maintain"}}.'
+)
+# Structured output, in the shapes servers take it: OpenAI's (LM Studio, vLLM, llama.cpp's
+# server, Ollama and the embedded model via holomind.llm), then llama-cpp-python's server's.
+FORMATS: tuple[dict[str, Any], ...] = (
+    {"type": "json_schema", "json_schema": {"name": "modulation", "schema": DECISION_SCHEMA}},
+    {"type": "json_object", "schema": DECISION_SCHEMA},
+)
+# Failures that say nothing about structured output (the call never got that far).
+_NOT_ABOUT_FORMAT = (
+    ServerUnavailableError,
+    BackendTimeoutError,
+    ContextOverflowError,
+    ModelNotFoundError,
 )
 # How the question words the rate against the band when `relation` is on.
 RELATION = {"increase": "too low", "decrease": "too high", "maintain": "within the target band"}
@@ -82,6 +101,7 @@ class Modulator:
             (the small embedded model cannot compare the numbers itself: see bench/modulator.py).
         context: also give the membrane potential, the first neurons' rates and the soup's
             entropy and diversity (off by default: they make SmolLM2-135M answer worse).
+        structured: ask for structured output (off: free text and the seed's keywords).
         max_tokens: the longest answer asked for.
     """
 
@@ -95,6 +115,7 @@ class Modulator:
         interval_s: float = 5.0,
         relation: bool = True,
         context: bool = False,
+        structured: bool = True,
         max_tokens: int = 24,
     ) -> None:
         self.backend = backend
@@ -105,7 +126,8 @@ class Modulator:
         self.relation = relation
         self.context = context
         self.max_tokens = max_tokens
-        self.constrained = True  # turned off if the backend refuses structured output
+        self.structured = structured  # turned off when the backend honours no shape of it
+        self._format = 0  # index into FORMATS of the shape this backend is asked with
         self.decisions = 0
         self.agreed = 0  # decisions equal to `rule_action` on the same situation
         self._last_call = -float("inf")
@@ -154,32 +176,29 @@ class Modulator:
 
     def _ask(self, messages: list[Message], stop: threading.Event | None) -> Decision:
         began = time.perf_counter()
-        fmt = (
-            {
-                "type": "json_schema",
-                "json_schema": {"name": "modulation", "schema": DECISION_SCHEMA},
-            }
-            if self.constrained
-            else None
-        )
-        try:
-            text = self._generate(messages, fmt, stop)
-        except BackendError as exc:
-            if fmt is None:
-                return Decision(None, "error", "", messages, _since(began), str(exc))
-            # Some servers refuse structured output: ask once more without it, and
-            # if that works keep asking without it (the keyword parser takes over).
+        while True:
+            fmt = FORMATS[self._format] if self.structured else None
             try:
-                text = self._generate(messages, None, stop)
-            except BackendError as again:
-                return Decision(None, "error", "", messages, _since(began), str(again))
-            self.constrained = False
-        if text is None:
-            return Decision(None, "stopped", "", messages, _since(began))
-        action = schema_action(text)
-        if action is not None:
-            return Decision(action, "schema", text, messages, _since(began))
-        return Decision(keyword_action(text), "keywords", text, messages, _since(began))
+                text = self._generate(messages, fmt, stop)
+            except BackendError as exc:
+                if fmt is None or isinstance(exc, _NOT_ABOUT_FORMAT):
+                    return Decision(None, "error", "", messages, _since(began), str(exc))
+                self._next_format()  # this server refuses that shape of structured output
+                continue
+            if text is None:
+                return Decision(None, "stopped", "", messages, _since(began))
+            action = schema_action(text)
+            if action is not None:
+                return Decision(action, "schema", text, messages, _since(began))
+            if fmt is None:
+                return Decision(keyword_action(text), "keywords", text, messages, _since(began))
+            self._next_format()  # the server ignored that shape: try the next one
+
+    def _next_format(self) -> None:
+        # Shapes are tried in order and never again once passed: one failed call each.
+        self._format += 1
+        if self._format == len(FORMATS):
+            self.structured = False
 
     def _generate(
         self, messages: list[Message], fmt: dict[str, Any] | None, stop: threading.Event | None

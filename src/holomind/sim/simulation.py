@@ -372,7 +372,7 @@ class Simulation:
                 "model": m.model_name(),
                 "decisions": m.decisions,
                 "agree_with_rule": m.agreed,
-                "structured_output": m.constrained,
+                "structured_output": m.structured,
             }
         if self.soup is not None and self.soup.last is not None:
             row = self.soup.last
