@@ -53,7 +53,7 @@ def test_two_seconds_make_a_summary_a_sound_log_and_a_plot(sim_home: Path, tmp_p
     sampled = query(db, "SELECT COUNT(*) FROM neural_activity")[0][0]
     assert summary["spikes"] == spikes > 0
     assert summary["mean_rate_hz"] == pytest.approx(spikes / 1000 / 2.0, abs=1e-4)
-    assert sampled == 2 * 10 * 2000  # v and g_syn, 10 neurons, every ms for 2 s
+    assert sampled == 10 * 2000  # v of 10 neurons, every ms for 2 s
     assert summary["db_rows"] == sum(summary["db_tables"].values()) == spikes + sampled + 20
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     assert summary["soup"]["epoch"] > 0

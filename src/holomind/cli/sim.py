@@ -66,7 +66,7 @@ def sim(
         None,
         "--sample",
         metavar="VARS",
-        help="State variables to log, comma-separated \\[default: the network's, e.g. v,g_syn].",
+        help="State variables to log, comma-separated, or 'all' \\[default: v].",
     ),
     sample_neurons: int | None = typer.Option(
         None, "--sample-neurons", help="Log variables of the first N neurons \\[default: 10]."
@@ -113,8 +113,13 @@ def sim(
         raise InvalidInputError(f"--duration must be positive, got {duration}")
     path = db if db is not None else s.home / "sim.db"
     defaults = Sampling()
+    variables = defaults.variables
+    if sample == "all":
+        variables = None
+    elif sample:
+        variables = tuple(v.strip() for v in sample.split(",") if v.strip())
     sampling = Sampling(
-        variables=tuple(v.strip() for v in sample.split(",") if v.strip()) if sample else None,
+        variables=variables,
         neurons=defaults.neurons if sample_neurons is None else sample_neurons,
         every_ms=defaults.every_ms if sample_every is None else sample_every,
     )
@@ -218,7 +223,7 @@ def _check_resume_flags(stored: dict[str, Any], given: dict[str, Any]) -> None:
         "--network": stored.get("network"),
         "--neurons": stored.get("neurons"),
         "--seed": stored.get("seed"),
-        "--sample": ",".join(sampling["variables"]) if sampling.get("variables") else None,
+        "--sample": ",".join(sampling["variables"]) if sampling.get("variables") else "all",
         "--sample-neurons": sampling.get("neurons"),
         "--sample-every": sampling.get("every_ms"),
     }

@@ -82,7 +82,7 @@ class NetworkSpec:
     projections: tuple[Projection, ...]
     drive: Drive
     dt_ms: float = 0.1
-    record: tuple[str, ...] = ("v",)  # variables sampled by default
+    record: tuple[str, ...] = ("v",)  # the state variables worth sampling (--sample all)
     reference: str = ""
 
     def population(self, name: str) -> Population:

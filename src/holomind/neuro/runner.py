@@ -47,7 +47,7 @@ _configured: dict[str, Any] = {}
 class Sampling:
     """Which state variables the activity log samples, of which neurons, how often."""
 
-    variables: tuple[str, ...] | None = None  # None: the network's own `record` list
+    variables: tuple[str, ...] | None = ("v",)  # None: every variable in the spec's `record`
     neurons: int = 10  # the first this many neurons (spikes are always kept for all)
     every_ms: float = 1.0  # sampling period
 

@@ -1,10 +1,10 @@
 """A picture of a run, drawn from what the workspace carried: spike raster, rate curve, modulations.
 
-`Recorder` subscribes to ``neuro/spikes``, ``neuro/state`` and ``modulation``
-while a simulation runs; `Recorder.save_png` draws the raster of the first
-neurons (top), the population rate per chunk with the modulator's target band
-(bottom), and a tick for every modulation (green: increase, red: decrease,
-grey: maintain).
+`Recorder` subscribes to ``neuro/spikes`` and ``neuro/state`` while a
+simulation runs; `Recorder.save_png` draws the raster of the first neurons
+(top), the population rate per chunk with the modulator's target band (bottom),
+and a tick where each modulation was applied (green: increase, red: decrease,
+grey: maintain), as ``neuro/state`` reports it.
 """
 
 from __future__ import annotations
@@ -33,17 +33,13 @@ class Recorder:
         self.dropped = 0
         self.neurons = 0
         self.rates: list[tuple[float, float]] = []  # (t_s at chunk end, Hz)
-        self.modulations: list[tuple[float, str]] = []  # (t_s, action)
+        self.modulations: list[tuple[float, str]] = []  # (t_s applied, action)
         self.title = ""
         self._lock = threading.Lock()
         self._workspace = workspace
         self._subs = [
             (key, workspace.subscribe(key, cb).callback)
-            for key, cb in (
-                ("neuro/spikes", self._on_spikes),
-                ("neuro/state", self._on_state),
-                ("modulation", self._on_modulation),
-            )
+            for key, cb in (("neuro/spikes", self._on_spikes), ("neuro/state", self._on_state))
         ]
 
     def _on_spikes(self, value: dict[str, Any]) -> None:
@@ -58,13 +54,11 @@ class Recorder:
         with self._lock:
             self.rates.append((float(value["t_s"]), float(value["rate_hz"])))
             self.title = f"{value.get('network')} network, {value.get('neurons')} neurons"
-
-    def _on_modulation(self, value: Any) -> None:
-        action = value.get("action") if isinstance(value, dict) else value
-        t = value.get("t_s") if isinstance(value, dict) else None
-        if isinstance(action, str) and isinstance(t, int | float):
-            with self._lock:
-                self.modulations.append((float(t), action))
+            mod = value.get("modulation")
+            if isinstance(mod, dict) and isinstance(mod.get("t_s"), int | float):
+                applied = (float(mod["t_s"]), str(mod.get("action")))
+                if not self.modulations or self.modulations[-1] != applied:
+                    self.modulations.append(applied)
 
     def close(self) -> None:
         """Stop recording (waits for what was already published)."""
