@@ -138,7 +138,9 @@ def build(
 
     brian2.seed(seed)
     ns = namespace(spec)
-    dt = spec.dt_ms * brian2.ms
+    # One clock for every object: Brian2 runs a single-clock network on its fast path
+    # (with several clocks it works out which are due in Python at every time step).
+    clock = brian2.Clock(dt=spec.dt_ms * brian2.ms, name="clock")
     neurons = brian2.NeuronGroup(
         spec.neurons,
         spec.equations,
@@ -147,7 +149,7 @@ def build(
         refractory=spec.refractory,
         method=spec.method,
         namespace=ns,
-        dt=dt,
+        clock=clock,
         name="neurons",
     )
     for var, expr in spec.init.items():
@@ -162,7 +164,7 @@ def build(
             on_pre=proj.on_pre,
             on_post=proj.on_post or None,
             namespace=ns,
-            dt=dt,
+            clock=clock,
             name=proj.name,
         )
         if connect is not None and proj.name in connect:
@@ -181,9 +183,9 @@ class SpikingNetwork:
 
     Brian2 spends about a second setting up each ``run`` call (code objects, a full
     garbage collection), far more than a short chunk takes to simulate. So the
-    network runs one long ``run`` on its own thread, and a Brian2 network operation
-    at every chunk boundary hands the chunk over and waits there until `advance` is
-    called again: between chunks the simulation is paused, and the caller may move
+    network runs one long ``run`` on its own thread; a network operation on the
+    network's clock samples the chosen variables and, at every chunk boundary,
+    hands the chunk over and waits there until `advance` is called again: between chunks the simulation is paused, and the caller may move
     the drive, take a checkpoint or read state. Use it from one thread; only
     `stop` may come from another (a signal handler, say).
 
@@ -231,8 +233,8 @@ class SpikingNetwork:
         self._ns = namespace(spec)
         self._spikes = brian2.SpikeMonitor(self.neurons, name="spikes")
         objects: list[Any] = [self.neurons, *self.synapses, self._spikes]
-        self._samples = None
         self.sample_neurons = np.zeros(0, np.int32)
+        self._sampled: dict[str, np.ndarray] = {}  # variable -> Brian2's own value array
         if sampling is not None and sampling.neurons > 0:
             variables = list(sampling.variables or spec.record)
             unknown = [v for v in variables if v not in self.neurons.variables]
@@ -242,17 +244,19 @@ class SpikingNetwork:
                     hint=f"choose from: {', '.join(spec.record)}",
                 )
             self.sample_neurons = np.arange(min(sampling.neurons, spec.neurons), dtype=np.int32)
-            self._samples = brian2.StateMonitor(
-                self.neurons,
-                variables,
-                record=self.sample_neurons,
-                dt=sampling.every_ms * brian2.ms,
-                name="samples",
-            )
-            objects.append(self._samples)
+            for var in variables:
+                self._sampled[var] = self.neurons.variables[var].get_value()
+        steps = max(1, round(chunk_ms / spec.dt_ms))
+        self._chunk_steps = steps
+        self._sample_steps = max(1, round(sampling.every_ms / spec.dt_ms)) if sampling else 1
+        self._sample_t: list[int] = []  # time steps sampled in the chunk in progress
+        self._sample_rows: dict[str, list[np.ndarray]] = {v: [] for v in self._sampled}
+        # Called at the start of every time step on the network's own clock (a second
+        # clock would cost more than the call): samples, and pauses at chunk boundaries.
         boundary = brian2.NetworkOperation(
-            self._at_boundary, dt=chunk_ms * brian2.ms, when="start", name="chunks"
+            self._tick, clock=self.neurons.clock, when="start", name="chunks"
         )
+        self._timestep = self.neurons.clock.variables["timestep"].get_value()
         self._net = brian2.Network(*objects, boundary)
         if stored is not None:
             self._restore(stored)
@@ -260,7 +264,7 @@ class SpikingNetwork:
         self._go: queue.SimpleQueue[str] = queue.SimpleQueue()  # "go" | "close"
         self._out: queue.SimpleQueue[Chunk | BaseException] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._chunk_start = 0.0  # Brian2 time where the chunk in progress began
+        self._chunk_start = 0  # Brian2 time step where the chunk in progress began
         self._in_chunk = False
         self._closed = False
         # Generates and compiles every code object now, not inside the first chunk.
@@ -326,7 +330,7 @@ class SpikingNetwork:
 
         if self._go.get() == "close":
             return
-        self._chunk_start = self._brian_t()
+        self._chunk_start = int(self._timestep[0])
         try:
             self._net.run(_HORIZON_S * brian2.second, namespace=self._ns)
         except _Closing:
@@ -337,16 +341,23 @@ class SpikingNetwork:
         # Stopped inside a chunk: hand over the part that was simulated.
         self._out.put(self._collect())
 
-    def _at_boundary(self) -> None:
-        """Network operation at each chunk boundary (Brian2 thread): hand over, then wait."""
-        if self._brian_t() > self._chunk_start:
+    def _tick(self) -> None:
+        """Network operation at the start of each time step (Brian2 thread)."""
+        step = int(self._timestep[0])
+        if step % self._chunk_steps == 0 and step > self._chunk_start:
+            # A chunk boundary: hand the chunk over, then wait for the next `advance`.
             self._out.put(self._collect())
             if self._go.get() == "close":
                 raise _Closing
+        if self._sampled and step % self._sample_steps == 0:
+            self._sample_t.append(step)
+            for var, values in self._sampled.items():
+                self._sample_rows[var].append(values[self.sample_neurons])
 
     def _collect(self) -> Chunk:
-        start = self._t0 + self._chunk_start
-        self._chunk_start = self._brian_t()
+        dt = self.spec.dt_ms / 1000
+        start = self._t0 + self._chunk_start * dt
+        self._chunk_start = int(self._timestep[0])
         i = np.asarray(self._spikes.i_[:], dtype=np.int32).copy()
         t = np.asarray(self._spikes.t_[:], dtype=np.float64) + self._t0
         _clear_spike_monitor(self._spikes)
@@ -359,16 +370,16 @@ class SpikingNetwork:
             t_end=self.t,
             spike_i=i,
             spike_t=t,
-            sample_t=np.zeros(0),
+            sample_t=np.asarray(self._sample_t, dtype=np.float64) * dt + self._t0,
             sample_neurons=self.sample_neurons,
             population_spikes=pops,
             mean_v=float(np.mean(self.neurons.v_[:])),
         )
-        if self._samples is not None:
-            chunk.sample_t = np.asarray(self._samples.t_[:], dtype=np.float64) + self._t0
-            for var in self._samples.record_variables:
-                chunk.samples[var] = np.asarray(getattr(self._samples, var + "_")).T.copy()
-            self._samples.resize(0)
+        n = len(self.sample_neurons)
+        for var, rows in self._sample_rows.items():
+            chunk.samples[var] = np.array(rows).reshape(len(rows), n)
+            rows.clear()
+        self._sample_t.clear()
         return chunk
 
     # -- checkpoints -------------------------------------------------------------
