@@ -179,7 +179,7 @@ def sim(
         if plot is not None:
             from holomind.sim.plot import Recorder
 
-            recorder = Recorder(simulation.workspace, config.band_hz)
+            recorder = Recorder(simulation.workspace, config.band_hz if llm else None)
         try:
             if requested.is_set():
                 simulation.stopped_by = "signal"

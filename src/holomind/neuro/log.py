@@ -55,7 +55,11 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 """
 TABLES = ("neural_activity", "spikes", "chunks", "modulations", "decisions")
 _TIMED = ("neural_activity", "spikes", "modulations")  # rows keyed by simulated time
-_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA wal_autocheckpoint=10000",  # fold the WAL back every ~40 MB, not every 4 MB
+)
 
 _INSERT = {
     "neural_activity": "INSERT INTO neural_activity VALUES (?, ?, ?, ?)",
@@ -85,7 +89,7 @@ class ActivityLog:
     the constructor starts the writer on a file that already has the schema.
     """
 
-    def __init__(self, path: Path, *, commit_rows: int = 100_000, commit_s: float = 0.5) -> None:
+    def __init__(self, path: Path, *, commit_rows: int = 500_000, commit_s: float = 0.5) -> None:
         self.path = Path(path)
         self.commit_rows = commit_rows
         self.commit_s = commit_s

@@ -185,8 +185,9 @@ class SpikingNetwork:
     garbage collection), far more than a short chunk takes to simulate. So the
     network runs one long ``run`` on its own thread; a network operation on the
     network's clock samples the chosen variables and, at every chunk boundary,
-    hands the chunk over and waits there until `advance` is called again: between chunks the simulation is paused, and the caller may move
-    the drive, take a checkpoint or read state. Use it from one thread; only
+    hands the chunk over and waits there until `advance` is called again: between
+    chunks the simulation is paused, and the caller may move the drive, take a
+    checkpoint or read state. Use it from one thread; only
     `stop` may come from another (a signal handler, say).
 
     Args:
