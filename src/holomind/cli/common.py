@@ -27,22 +27,32 @@ def settings(ctx: typer.Context, **overrides: Any) -> Settings:
     )
 
 
+def shorten(text: str, n: int = 60) -> str:
+    """``text`` on one line, cut to ``n`` characters with an ellipsis (for table cells)."""
+    one = " ".join(text.split())
+    return one if len(one) <= n else one[: n - 1] + "…"
+
+
 def print_json(data: Any) -> None:
     """Print data as JSON on stdout, nothing else (for `--json` flags)."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def backend_name(s: Settings, flag: str | None) -> str:
+    """The chat backend to open: the settings' one, but a URL alone means an OpenAI server."""
+    if flag is None and s.url and s.backend == "embedded":
+        return "openai"
+    return s.backend
+
+
 def open_llm(
     s: Settings, *, backend_flag: str | None, context: int | None, timeout: float
 ) -> Backend:
-    """The chat backend the settings name (a --url without --backend: an OpenAI-style server)."""
+    """The chat backend the settings and the --backend flag name, opened."""
     from holomind.llm import open_backend
 
-    name = s.backend
-    if backend_flag is None and s.url and name == "embedded":
-        name = "openai"
     return open_backend(
-        name,
+        backend_name(s, backend_flag),
         url=s.url,
         model=s.model,
         threads=s.threads,

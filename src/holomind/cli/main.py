@@ -18,7 +18,9 @@ from holomind import __version__
 from holomind.cli import cartridges as cartridges_cli
 from holomind.cli import chat as chat_cli
 from holomind.cli import config as config_cli
+from holomind.cli import ledger as ledger_cli
 from holomind.cli import memory as memory_cli
+from holomind.cli import serve as serve_cli
 from holomind.cli import sim as sim_cli
 from holomind.cli import soup as soup_cli
 from holomind.cli import train as train_cli
@@ -71,6 +73,8 @@ app.add_typer(cartridges_cli.app, name="cartridges")
 app.add_typer(memory_cli.app, name="memory")
 app.command("soup")(soup_cli.soup)
 app.command("sim")(sim_cli.sim)
+app.command("serve")(serve_cli.serve)
+app.add_typer(ledger_cli.app, name="ledger")
 
 
 def main(argv: list[str] | None = None) -> None:

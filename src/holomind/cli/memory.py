@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from holomind.cli.common import console, err_console, print_json
+from holomind.cli.common import console, err_console, print_json, shorten
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 
 app = typer.Typer(
@@ -48,11 +48,6 @@ def _network(path: Path, *, must_exist: bool = True, embedder: str = "none") -> 
             err_console.print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True)
 
 
-def _short(text: str, n: int = 60) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= n else one[: n - 1] + "…"
-
-
 def _table(records: list[Any], scores: list[float] | None = None) -> Table:
     table = Table(show_lines=False)
     table.add_column("id", justify="right")
@@ -68,8 +63,8 @@ def _table(records: list[Any], scores: list[float] | None = None) -> Table:
         mark = "" if r.superseded_by is None else f" [dim](→ #{r.superseded_by})[/]"
         cells += [
             f"{r.created:%Y-%m-%d %H:%M}",
-            escape(_short(r.question)),
-            escape(_short(r.answer)) + mark,
+            escape(shorten(r.question)),
+            escape(shorten(r.answer)) + mark,
         ]
         table.add_row(*cells)
     return table
