@@ -21,6 +21,7 @@ from holomind.cli import config as config_cli
 from holomind.cli import ledger as ledger_cli
 from holomind.cli import memory as memory_cli
 from holomind.cli import serve as serve_cli
+from holomind.cli import sim as sim_cli
 from holomind.cli import soup as soup_cli
 from holomind.cli import train as train_cli
 from holomind.cli.common import err_console
@@ -71,6 +72,7 @@ app.command("train")(train_cli.train)
 app.add_typer(cartridges_cli.app, name="cartridges")
 app.add_typer(memory_cli.app, name="memory")
 app.command("soup")(soup_cli.soup)
+app.command("sim")(sim_cli.sim)
 app.command("serve")(serve_cli.serve)
 app.add_typer(ledger_cli.app, name="ledger")
 
