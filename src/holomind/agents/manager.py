@@ -208,7 +208,7 @@ class AgentManager:
         band = sim.config.band_hz
         rate = float(state["rate_hz"])
         obs = observe(sim.observe(), live.rate if live.rate is not None else rate, band)
-        if live.obs is not None and live.step is not None:
+        if live.obs is not None and live.step is not None and self._applied(state):
             r = reward(rate, band, ACTIONS[live.step.action])
             live.steps += 1
             live.total += r
@@ -220,14 +220,26 @@ class AgentManager:
                 self._end_episode(live.total)
                 live.steps, live.total = 0, 0.0
         self._watch_soup(live)
-        step = self.ppo.act(obs, greedy=not live.learn)
-        action = ACTIONS[step.action]
-        sim.modulate(action, source=self.name)
-        if action != "maintain":
+        live.obs, live.rate = obs, rate
+        version = sim.workspace.version("modulation")
+        if live.written is not None and version != live.written:
+            # Someone else (a person, an adopted proposal) wrote a modulation during the
+            # chunk: it acts on the next chunk, and that chunk teaches the agent nothing.
+            live.step, live.written = None, version
+            return
+        live.step = self.ppo.act(obs, greedy=not live.learn)
+        action = ACTIONS[live.step.action]
+        live.written = sim.modulate(action, source=self.name)
+        if action != "maintain" and live.first_modulation_epoch is None:
             epoch = sim.workspace.read("soup/epoch")
-            if isinstance(epoch, int) and live.first_modulation_epoch is None:
+            if isinstance(epoch, int):
                 live.first_modulation_epoch = epoch
-        live.obs, live.step, live.rate = obs, step, rate
+
+    def _applied(self, state: dict[str, Any]) -> bool:
+        """Whether the modulation applied at the start of this chunk was the agent's own."""
+        mod = state.get("modulation") or {}
+        start = state["t_s"] - state["chunk_s"]
+        return mod.get("source") == self.name and abs(mod.get("t_s", -1.0) - start) < 1e-6
 
     def _watch_soup(self, live: _Live) -> None:
         ws = live.sim.workspace
@@ -293,6 +305,7 @@ class _Live:
         self.steps = 0
         self.total = 0.0
         self.first_modulation_epoch: int | None = None
+        self.written: int | None = None  # version of the agent's last `modulation`
         self.transition_paid = False
         # Names this soup run in the ledger: the log file and when this manager joined it.
         self.run = f"{sim.db.name if sim.db else 'sim'}@{int(time.time())}"
