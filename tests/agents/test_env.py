@@ -42,7 +42,7 @@ def test_same_seed_same_episode_other_seed_other_start(env):
 
 
 def test_steps_move_the_real_drive_and_truncate(env):
-    obs, info = env.reset(seed=3)
+    _, info = env.reset(seed=3)
     start = info["drive_pa"]
     assert start % 50 == 0 and abs(start) <= 12 * 50  # a whole number of the seed's 50 pA steps
     _, _, _, _, info = env.step(0)  # increase
