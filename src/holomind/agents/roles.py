@@ -22,8 +22,9 @@ ANSWER_SCHEMA = {
     "additionalProperties": False,
 }
 
+# Every prompt is formatted with the band (str.format), hence the doubled braces.
 _ANSWER = (
-    ' Answer with JSON only: {"kind": "observation" or "proposal", "text": one or two short '
+    ' Answer with JSON only: {{"kind": "observation" or "proposal", "text": one or two short '
     'sentences, "action": '
 )
 
@@ -50,7 +51,7 @@ ROLES: dict[str, Role] = {
                 "You are an evolutionary biologist watching a primordial soup of self-modifying "
                 "BFF programs. Its high-order entropy just crossed 3 bits per byte: "
                 "self-replicating programs have taken over. Say what the figures show, or "
-                "propose what to watch next." + _ANSWER + '"none".'
+                "propose what to watch next." + _ANSWER + '"none"}}.'
             ),
             modulates=False,
         ),
@@ -61,7 +62,7 @@ ROLES: dict[str, Role] = {
             prompt=(
                 "You curate a library of small expert networks (cartridges), one per domain of "
                 "data. A new cartridge domain was just spawned. Say what it means for the "
-                "library, or propose what data it should see next." + _ANSWER + '"none".'
+                "library, or propose what data it should see next." + _ANSWER + '"none"}}.'
             ),
             modulates=False,
         ),
@@ -73,7 +74,7 @@ ROLES: dict[str, Role] = {
                 "You are a neurophysiologist watching a spiking neural network whose firing rate "
                 "should stay between {low:g} and {high:g} Hz. Its rate just jumped. Say what "
                 "happened, or propose a modulation of its input: increase, decrease or "
-                "maintain." + _ANSWER + '"increase", "decrease", "maintain" or "none".'
+                "maintain." + _ANSWER + '"increase", "decrease", "maintain" or "none"}}.'
             ),
             modulates=True,
         ),
