@@ -31,9 +31,10 @@ def test_a_rate_jump_spawns_an_agent_that_speaks_then_retires(tmp_path):
     ws.subscribe("agents/messages", said.append)
     backend = open_backend("embedded")
     applied = []
-    with AgentStore(tmp_path / "agents.db") as store, Ledger.open(
-        tmp_path / "ledger", create=True
-    ) as ledger:
+    with (
+        AgentStore(tmp_path / "agents.db") as store,
+        Ledger.open(tmp_path / "ledger", create=True) as ledger,
+    ):
         pool = AgentPool(
             backend,
             ws,

@@ -347,6 +347,7 @@ class AgentPool:
         adopted: dict[str, Any] = {"id": message_id, "agent": row.agent, "action": action}
         adopted["modulation_version"] = version
         if self.ledger is not None:
+            self.ledger.ensure_account(row.agent)  # an agent of an earlier run may have none
             entry = self.ledger.reward(
                 row.agent, "agent.proposal_adopted", proposal=f"{self.store.path.name}#{message_id}"
             )

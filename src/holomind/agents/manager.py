@@ -153,6 +153,7 @@ class AgentManager:
             )
 
     def _end_episode(self, total: float) -> None:
+        self.store.flush()  # a finished episode's rows are readable by others (the dashboard)
         self.episodes += 1
         total = round(total, 4)
         self.returns.append(total)
