@@ -6,10 +6,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
-APT_PACKAGES := pngcheck
+APT_PACKAGES := pngcheck chromium
 # llama-cpp-python compiles llama.cpp on first install (~10 min on 2 cores);
 # pip caches the built wheel, so a fresh venv on the same machine reuses it.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+# A portable AVX2 build: a native one on an AMX-capable Xeon compiles llama.cpp's AMX
+# kernels, which crash in ggml_backend_amx_mul_mat (ggml-org/llama.cpp#20824) on the first answer.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint bench setup setup-test apt clean
@@ -41,7 +44,7 @@ apt:
 setup-test: setup apt
 
 run: setup
-	$(BIN)/holomind chat --interactive
+	$(BIN)/holomind serve
 
 test: setup-test
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

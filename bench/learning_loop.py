@@ -13,14 +13,22 @@ that contains the fact's key word (e.g. "quelltown").
 
 Goals: >= 80% correct with memory, <= 10% without; retrieval <= 5% of a turn;
 generation >= 0.95x raw llama-cpp-python tokens/s.
+
+``--compare-sampling`` measures the embedded backend's sampling settings instead,
+each in the same run: the accuracy above (greedy, as here) and how much the model
+repeats itself, as the share of repeated word 8-grams in its answers to 20 open
+questions (`make run`'s settings: no memories, temperature 0.2, up to 256 tokens,
+seed 0). The defaults in `holomind.llm.embedded.Sampling` come from this.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
@@ -28,10 +36,51 @@ from rich.table import Table
 
 from holomind.bridge import PixelBridge
 from holomind.bridge.facts import INVENTED_FACTS as FACTS
-from holomind.llm.embedded import EmbeddedBackend
+from holomind.llm.embedded import EmbeddedBackend, Sampling
+
+# Open questions a user might ask first; answers to them show whether the model loops.
+OPEN_QUESTIONS = [
+    "What is a hippocampus?",
+    "How do plants make food?",
+    "Why is the sky blue?",
+    "What is machine learning?",
+    "How does a computer store data?",
+    "What causes the seasons on Earth?",
+    "Explain how vaccines work.",
+    "What is the difference between weather and climate?",
+    "How do birds fly?",
+    "What is an operating system?",
+    "Why do we sleep?",
+    "How does the internet work?",
+    "What is photosynthesis?",
+    "Tell me about the Roman Empire.",
+    "How do batteries store energy?",
+    "What is a black hole?",
+    "How does memory work in the brain?",
+    "What is inflation in economics?",
+    "How do neurons communicate?",
+    "What is a programming language?",
+]
+# The settings compared: llama.cpp's own (no penalty) first, then penalties of rising strength.
+SAMPLINGS = {
+    "no penalty (llama.cpp default)": Sampling(repeat_penalty=1.0),
+    "repeat 1.05": Sampling(repeat_penalty=1.05),
+    "repeat 1.1": Sampling(repeat_penalty=1.1),
+    "repeat 1.2": Sampling(repeat_penalty=1.2),
+    "presence 0.5": Sampling(repeat_penalty=1.0, presence_penalty=0.5),
+}
 
 
-def raw_generation(llama, messages: list[dict], max_tokens: int) -> tuple[int, float]:
+def repeated_ngrams(text: str, n: int = 8) -> tuple[int, int]:
+    """(word n-grams that repeat an earlier one, all word n-grams) in ``text``."""
+    words = re.findall(r"\w+", text.lower())
+    grams = Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    return sum(c - 1 for c in grams.values()), sum(grams.values())
+
+
+def raw_generation(
+    llama, messages: list[dict], max_tokens: int, sampling: Sampling
+) -> tuple[int, float]:
     """Tokens and seconds for raw llama-cpp-python streaming the same chat (the anchor).
 
     Tokens are counted as ours are: by tokenizing the text that came back.
@@ -39,7 +88,7 @@ def raw_generation(llama, messages: list[dict], max_tokens: int) -> tuple[int, f
     start = time.perf_counter()
     pieces = []
     for chunk in llama.create_chat_completion(
-        messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+        messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True, **sampling.kwargs()
     ):
         pieces.append(chunk["choices"][0]["delta"].get("content") or "")
     seconds = time.perf_counter() - start
@@ -57,9 +106,15 @@ def main() -> None:
     parser.add_argument(
         "--embedder", default="auto", help="memory's embedder: auto, minilm or e5 (to compare)"
     )
+    parser.add_argument(
+        "--compare-sampling", action="store_true", help="compare sampling settings instead"
+    )
     args = parser.parse_args()
     facts = FACTS[: args.facts]
     console = Console()
+    if args.compare_sampling:
+        compare_sampling(args, facts, console)
+        return
 
     from llama_cpp import Llama
 
@@ -100,7 +155,7 @@ def main() -> None:
                 # side finds the prompt in its own cache alike.
                 turn = taught.turn(paraphrase)
                 for _ in range(2):
-                    n, secs = raw_generation(raw, turn.messages, args.max_tokens)
+                    n, secs = raw_generation(raw, turn.messages, args.max_tokens, backend.sampling)
                     raw_tokens += n
                     raw_seconds += secs
                 again = taught.turn(paraphrase)
@@ -161,6 +216,83 @@ def main() -> None:
     console.print(table)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def accuracy(backend: EmbeddedBackend, facts: list, max_tokens: int, embedder: str) -> dict:
+    """Right answers to the paraphrases, greedy, with the taught memory and without one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        options = {"max_tokens": max_tokens, "temperature": 0.0, "learn": False}
+        empty = PixelBridge(Path(tmp) / "empty.png", backend, embedder=embedder, **options)
+        taught = PixelBridge(Path(tmp) / "taught.png", backend, embedder=embedder, **options)
+        for question, answer, _, _ in facts:
+            taught.append_interaction(question, answer)
+        right = [word in taught.turn(asked).answer.lower() for _, _, asked, word in facts]
+        wrong = [word in empty.turn(asked).answer.lower() for _, _, asked, word in facts]
+    return {"with_memory": sum(right), "without_memory": sum(wrong)}
+
+
+def repetition(backend: EmbeddedBackend, max_tokens: int = 256) -> dict:
+    """How much the answers to `OPEN_QUESTIONS` repeat themselves (chat's settings, seed 0)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bridge = PixelBridge(
+            Path(tmp) / "fresh.png", backend, max_tokens=max_tokens, temperature=0.2, learn=False
+        )
+        repeated = total = looping = tokens = 0
+        answers = []
+        for question in OPEN_QUESTIONS:
+            backend.llama.set_seed(0)
+            turn = bridge.turn(question)
+            r, t = repeated_ngrams(turn.answer)
+            repeated, total, tokens = (
+                repeated + r,
+                total + t,
+                tokens + (turn.completion_tokens or 0),
+            )
+            looping += r > 0
+            answers.append(turn.answer)
+    return {
+        "repeated_8gram_share": repeated / max(total, 1),
+        "answers_with_a_repeat": looping,
+        "mean_tokens": tokens / len(OPEN_QUESTIONS),
+        "answers": answers,
+    }
+
+
+def compare_sampling(args: argparse.Namespace, facts: list, console: Console) -> None:
+    """Accuracy and repetition of each sampling setting, in one run, as a table."""
+    rows = {}
+    for name, sampling in SAMPLINGS.items():
+        backend = EmbeddedBackend(threads=args.threads, sampling=sampling)
+        with console.status(f"{name}: accuracy"):
+            found = accuracy(backend, facts, args.max_tokens, args.embedder)
+        with console.status(f"{name}: repetition"):
+            found |= repetition(backend)
+        rows[name] = {"sampling": sampling.kwargs(), **found}
+        console.print(f"{name}: {json.dumps({k: v for k, v in found.items() if k != 'answers'})}")
+    table = Table(
+        title=f"Sampling settings, {len(facts)} facts and {len(OPEN_QUESTIONS)} questions"
+    )
+    for column in (
+        "setting",
+        "correct with memory",
+        "without",
+        "repeated 8-grams",
+        "answers looping",
+        "mean tokens",
+    ):
+        table.add_column(column)
+    for name, r in rows.items():
+        table.add_row(
+            name,
+            f"{r['with_memory']}/{len(facts)}",
+            f"{r['without_memory']}/{len(facts)}",
+            f"{r['repeated_8gram_share']:.1%}",
+            f"{r['answers_with_a_repeat']}/{len(OPEN_QUESTIONS)}",
+            f"{r['mean_tokens']:.0f}",
+        )
+    console.print(table)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":

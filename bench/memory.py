@@ -3,8 +3,14 @@
 Ours: `PixelNetwork.append` (writes only the new record and a 30-byte tail,
 two fsyncs). Anchor: the seed's approach re-implemented — load the whole PNG
 into a numpy array, ``np.vstack`` the new rows, save the whole PNG again.
-Also: semantic search p50/p95 at 10k and 100k records, opening time, and
-bytes per record.
+Also: semantic search p50/p95 at 10k and 100k records, bytes per record, and
+what a user waits for at each size: opening the network, listing its last 50
+records, the first search, and the memory part of a chat's first turn (open +
+the prompt `PixelBridge` builds), each with the sidecar index and, as the anchor,
+without it (every page parsed, as before the index existed; that open also
+rebuilds the index). The same through the CLI (`memory list`, `memory search`),
+whose wall time includes starting Python and loading the embedder, next to the
+same commands on a 1-record network.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/memory.py          # full run, a few minutes
     OMP_NUM_THREADS=1 .venv/bin/python bench/memory.py --quick  # smaller sizes, a smoke test
@@ -21,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,8 +40,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from holomind.bridge import PixelBridge
 from holomind.embed import Embedder, load_embedder
+from holomind.llm.embedded import EmbeddedBackend
 from holomind.memory import PixelNetwork, render_text_to_rows
+from holomind.memory.index import sidecar_path
 
 WORDS = [
     "pixel",
@@ -196,6 +207,66 @@ def bench_search(
     }
 
 
+def cli_seconds(*args: str) -> float:
+    """Wall time of one `holomind` command (it must succeed)."""
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "holomind", *args],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    return time.perf_counter() - t
+
+
+def bench_open(path: Path, emb: PoolEmbedder, backend: EmbeddedBackend, rng: random.Random) -> dict:
+    """Seconds to open, list, search and build a first chat prompt: with the index, then without."""
+    query = " ".join(rng.choices(WORDS, k=6))
+    out: dict = {}
+    for kind in ("index", "no_index"):
+        if kind == "no_index":
+            sidecar_path(path).unlink()
+        t = time.perf_counter()
+        net = PixelNetwork(path, embedder=emb)
+        out[f"open_{kind}_s"] = time.perf_counter() - t
+        if kind == "no_index":
+            break  # the rest reads the same in-memory view either way
+        t = time.perf_counter()
+        net.records(after=len(net) - 50)
+        out["list_last_50_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        net.search(query + " first", k=5)
+        out["first_search_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        bridge = PixelBridge(PixelNetwork(path, embedder=emb), backend)
+        bridge.prompt(query + " chat")
+        out["first_turn_memory_s"] = time.perf_counter() - t
+    out["open_ratio"] = out["open_no_index_s"] / out["open_index_s"]
+    stats = net.stats()
+    out |= {"pages": stats["pages"], "bytes_per_record": round(stats["bytes"] / len(net))}
+    out["index_bytes_per_record"] = round(sidecar_path(path).stat().st_size / len(net))
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def bench_cli(path: Path, tiny: Path) -> dict:
+    """CLI wall times on the network and on a 1-record one, in turn (best of 3 each)."""
+    out = {}
+    for name, args in {
+        "list": ("memory", "list"),
+        "search": ("memory", "search", "{}", "pixel memory answer", "--embedder", "minilm"),
+    }.items():
+        runs = {"big": [], "tiny": []}
+        for _ in range(3):
+            for which, net in (("big", path), ("tiny", tiny)):
+                full = [str(net) if a == "{}" else a for a in args]
+                if "{}" not in args:
+                    full.append(str(net))
+                runs[which].append(cli_seconds(*full))
+        out[f"cli_{name}_s"] = round(min(runs["big"]), 3)
+        out[f"cli_{name}_1_record_s"] = round(min(runs["tiny"]), 3)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
@@ -216,7 +287,8 @@ def main() -> None:
     print(f"embedder: {real.name} (anchor: {anchor.name})", file=sys.stderr)
     emb = PoolEmbedder(real, [" ".join(qa(rng, -i)) for i in range(256)])
     results: dict = {"embedder": real.name, "anchor": anchor.name}
-    results |= {"ours": {}, "seed": {}, "search": {}, "open_s": {}}
+    results |= {"ours": {}, "seed": {}, "search": {}, "open": {}}
+    backend = EmbeddedBackend(threads=1)
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -230,6 +302,8 @@ def main() -> None:
             )
             small.append_many([qa(rng, -1000 - i) for i in range(append_sizes[0])])
         path = tmp / "net.png"
+        tiny = PixelNetwork(tmp / "tiny.png", embedder=real)
+        tiny.append("What is pxOS?", "A GPU-native OS where pixels are primitives.")
         net = PixelNetwork(path, embedder=emb)
         count = 0
         for target in sorted({*append_sizes, *search_sizes}):
@@ -244,13 +318,14 @@ def main() -> None:
                     "append_ms_p50": ms(statistics.median(times)),
                     "append_ms_p95": ms(float(np.percentile(times, 95))),
                     "vs_100_records": round(statistics.median(times) / statistics.median(ref), 2),
-                    "bytes_per_record": round(path.stat().st_size / count),
+                    "bytes_per_record": round(net.stats()["bytes"] / count),
                 }
                 print(f"  ours at {target}: {results['ours'][target]}", file=sys.stderr)
             if target in search_sizes:
-                t = time.perf_counter()
+                opened = bench_open(path, emb, backend, rng) | bench_cli(path, tiny.path)
+                results["open"][target] = opened
+                print(f"  open at {target}: {opened}", file=sys.stderr)
                 net = PixelNetwork(path, embedder=emb)
-                results["open_s"][target] = round(time.perf_counter() - t, 3)
                 results["search"][target] = bench_search(net, emb, anchor, rng, target)
                 print(f"  search at {target}: {results['search'][target]}", file=sys.stderr)
         results["seed"] = bench_anchor(tmp, anchor_sizes, rng)
@@ -263,9 +338,9 @@ def main() -> None:
             f"{n:>8}: p50 {r['search_p50_ms']} p95 {r['search_p95_ms']} / "
             f"p50 {r['retrieval_p50_ms']} p95 {r['retrieval_p95_ms']}; "
             f"query embedding p50 {r['query_embed_p50_ms']} "
-            f"(e5 {r['anchor_query_embed_p50_ms']}, e5/ours {r['anchor_over_ours']}x); "
-            f"open {results['open_s'][n]} s"
+            f"(e5 {r['anchor_query_embed_p50_ms']}, e5/ours {r['anchor_over_ours']}x)"
         )
+    print_open(results["open"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
@@ -293,6 +368,23 @@ def print_appends(results: dict, append_sizes: list[int], mid: int, repeats: int
     print(
         f"append with {results['embedder']} embedding, p50: {results['append_embedded_ms_p50']} ms"
     )
+
+
+def print_open(opened: dict) -> None:
+    """The waiting table: open, list, first search, first chat turn; the index's ratio."""
+    print("\nwhat a user waits for, in seconds (goal <= 0.5 s each at 100,000 records)")
+    print(
+        f"{'records':>8} {'open':>7} {'list 50':>8} {'1st search':>11} {'1st turn':>9} "
+        f"{'open, no index':>15} {'ratio':>7} {'pages':>6} "
+        f"{'CLI list (1 rec)':>17} {'CLI search (1 rec)':>19}"
+    )
+    for n, r in opened.items():
+        print(
+            f"{n:>8} {r['open_index_s']:>7} {r['list_last_50_s']:>8} {r['first_search_s']:>11} "
+            f"{r['first_turn_memory_s']:>9} {r['open_no_index_s']:>15} {r['open_ratio']:>6.0f}x "
+            f"{r['pages']:>6} {r['cli_list_s']:>8} ({r['cli_list_1_record_s']}) "
+            f"{r['cli_search_s']:>9} ({r['cli_search_1_record_s']})"
+        )
 
 
 if __name__ == "__main__":

@@ -65,3 +65,7 @@ class BackendTimeoutError(BackendError, TimeoutError):
 
 class StemMismatchError(HoloMindError):
     """A cartridge was made on a different stem than the one it is loaded onto."""
+
+
+class BusyError(HoloMindError):
+    """The thing asked for is already being done (a job of the same kind is running)."""

@@ -11,18 +11,20 @@ from typing import IO
 
 
 @contextmanager
-def replacing(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+def replacing(path: str | os.PathLike[str], mode: int = 0o666) -> Iterator[IO[bytes]]:
     """A binary file that replaces ``path`` only once the block completes and is on disk.
 
     The data goes to a uniquely named temporary file beside ``path``, is fsynced,
     renamed over ``path`` in one step, and the rename itself is fsynced. If the
-    block raises, ``path`` is untouched and the temporary file is removed.
+    block raises, ``path`` is untouched and the temporary file is removed. ``mode``
+    (less the umask) is the new file's permissions from its first byte on: 0o600
+    keeps a secret private.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 honours the umask (mkstemp would make the file private).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    # os.open honours the umask (mkstemp would make every file private).
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

@@ -72,6 +72,21 @@ def test_a_taught_fact_is_recalled(bridge):
     assert turn.memories[0].question == "What is the capital of Zorbania?"
 
 
+def test_also_recalls_across_networks_and_quotes_a_shared_record_once(tmp_path, backend):
+    cooking = PixelNetwork(tmp_path / "cooking.png", embedder="none")
+    cooking.append("How long to boil an egg?", "Seven minutes.")
+    code = PixelNetwork(tmp_path / "code.png", embedder="none")
+    code.append("How to reverse a list?", "Use [::-1].")
+    code.import_from(cooking.path)  # the egg record is in both networks now
+    bridge = PixelBridge(cooking, backend, max_tokens=8, also=[code.path])
+    prompt = bridge.prompt("boil an egg or reverse a list")
+    assert sorted(r.question for r in prompt.memories) == [
+        "How long to boil an egg?",
+        "How to reverse a list?",
+    ]
+    assert prompt.messages[1]["content"].count("> Q: How long to boil an egg?") == 1
+
+
 def test_prompt_is_budgeted_to_a_small_window(tmp_path):
     small = EmbeddedBackend(threads=1, context_window=256)
     bridge = PixelBridge(tmp_path / "n.png", small, max_tokens=8, temperature=0.0, embedder="none")

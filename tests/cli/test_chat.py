@@ -125,7 +125,7 @@ def test_interactive_repl_in_a_pseudo_terminal(holomind_home):
     assert network.stats()["height"] == second[1]
 
 
-def test_demo_teaches_and_compares_live(holomind, holomind_home):
+def test_demo_teaches_and_compares_live_in_its_own_network(holomind, holomind_home, tmp_path):
     r = holomind("chat", "--demo", "--max-tokens", "24")
     assert r.returncode == 0, r.stderr
     out = r.stdout
@@ -135,7 +135,18 @@ def test_demo_teaches_and_compares_live(holomind, holomind_home):
         int, re.search(r"Right before teaching: (\d)/3; after: (\d)/3", out).groups()
     )
     assert before < after
-    assert not (holomind_home / "network.png").exists()  # the demo uses a scratch network
+    assert not (holomind_home / "network.png").exists()  # the user's network is untouched
+    [demo] = (holomind_home / "demos").glob("demo-*.png")
+    assert f"The demo's network: {demo}" in " ".join(out.split())
+    assert len(PixelNetwork(demo, embedder="none").records()) == 3
+    # Asked to use the user's own network, the demo refuses rather than write invented facts.
+    mine = tmp_path / "mine.png"
+    PixelNetwork(mine, embedder="none").append("real question", "real answer")
+    kept = mine.read_bytes()
+    r = holomind("chat", "--demo", "--network", str(mine))
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+    assert r.stderr.startswith("error: --demo teaches invented facts to a network of its own")
+    assert mine.read_bytes() == kept
 
 
 def test_help_lists_the_flags(holomind):

@@ -61,6 +61,8 @@ def test_transition_is_detected_and_published() -> None:
         assert ws.read("soup/higher_entropy") == rows[0].higher_entropy > 3.0
         assert ws.read("soup/diversity") == rows[0].diversity
         assert ws.read("soup/replicators") == rows[0].replicators == 0
+        assert ws.read("avg_entropy") == rows[0].higher_entropy
+        assert ws.read("diversity_index") == rows[0].diversity
     finally:
         ws.close()
 

@@ -24,6 +24,12 @@ import httpx
 
 from holomind.llm.embedded import bundled_model_path
 
+# `python -m llama_cpp.server`, with the weights kept out of AMX buffers as the embedded
+# backend keeps them (see `use_plain_cpu_buffers`: that path crashes on some VMs).
+LAUNCH_SERVER = (
+    "from holomind.llm.embedded import use_plain_cpu_buffers; use_plain_cpu_buffers(); "
+    "import runpy; runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+)
 SERVER_CONTEXT = 512  # small, so a context overflow is easy to provoke
 SERVER_MODEL = "smollm2"
 
@@ -97,8 +103,8 @@ def llama_server(tmp_dir: Path) -> LlamaServer:
     log = tmp_dir / "llama_server.log"
     cmd = [
         sys.executable,
-        "-m",
-        "llama_cpp.server",
+        "-c",
+        LAUNCH_SERVER,
         "--model",
         str(bundled_model_path()),
         "--model_alias",

@@ -8,7 +8,7 @@ import pytest
 
 from holomind.errors import ConfigError, ContextOverflowError, CorruptFileError, ModelNotFoundError
 from holomind.llm import open_backend
-from holomind.llm.embedded import BUNDLED_FILE, EmbeddedBackend, bundled_model_path
+from holomind.llm.embedded import BUNDLED_FILE, EmbeddedBackend, Sampling, bundled_model_path
 
 QUESTION = [{"role": "user", "content": "What is 2+2?"}]
 
@@ -42,6 +42,26 @@ def test_streaming_gives_the_same_answer_in_pieces(backend):
     assert stream.reply is not None
     assert stream.reply.text == whole
     assert stream.reply.completion_tokens == backend.count_tokens(whole)
+
+
+def test_sampling_settings_reach_llama_cpp(backend):
+    # A prompt the model answers at length, so a repeat penalty changes the words.
+    ask = [{"role": "user", "content": "What is a hippocampus?"}]
+
+    def raw(**sampling):
+        out = backend.llama.create_chat_completion(
+            messages=ask, max_tokens=48, temperature=0.0, **sampling
+        )
+        return out["choices"][0]["message"]["content"]
+
+    assert backend.sampling == Sampling()
+    assert backend.sampling.repeat_penalty > 1.0  # the measured default, not llama.cpp's 1.0
+    ours = backend.chat(ask, max_tokens=48, temperature=0.0).text
+    assert ours == raw(**Sampling().kwargs())
+    plain = EmbeddedBackend(threads=1, sampling=Sampling(repeat_penalty=1.0))
+    assert plain.llama is backend.llama  # one model, settings per call
+    assert plain.chat(ask, max_tokens=48, temperature=0.0).text == raw(repeat_penalty=1.0)
+    assert raw(repeat_penalty=1.0) != raw(**Sampling().kwargs())
 
 
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}

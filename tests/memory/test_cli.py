@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from holomind.bridge import PixelBridge
+from holomind.bridge.prompt import NOTES_HEADER
+from holomind.llm.embedded import EmbeddedBackend
+from holomind.memory import PixelNetwork
+
 
 def test_add_list_show_search_stats_verify(holomind, tmp_path: Path, pngcheck) -> None:
     net = str(tmp_path / "net.png")
@@ -97,14 +102,33 @@ def test_verify_flags_a_cut_file_and_repair_keeps_whole_records(
     assert [r["question"] for r in listed] == ["first"]
 
 
-def test_context_prints_what_a_prompt_would_get(holomind, tmp_path: Path) -> None:
+def test_context_prints_exactly_what_chat_sends(holomind, tmp_path: Path) -> None:
     a, b = tmp_path / "cooking.png", tmp_path / "code.png"
     holomind("memory", "add", str(a), "-q", "How long to boil an egg?", "-a", "Seven minutes.",
              "--embedder", "none")  # fmt: skip
     holomind("memory", "add", str(b), "-q", "Reverse a list?", "-a", "Use [::-1].",
              "--embedder", "none")  # fmt: skip
-    out = holomind("memory", "context", str(a), "boil egg", "--embedder", "none")
-    assert out.stdout == "Q: How long to boil an egg?\nA: Seven minutes.\n"
+    out = holomind("memory", "context", str(a), "boil egg", "--embedder", "none",
+                   "--max-tokens", "8", "--json")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(out.stdout)
+    # What the model is given in a real chat turn on the same network and settings.
+    bridge = PixelBridge(PixelNetwork(a, embedder="none"), EmbeddedBackend(), max_tokens=8)
+    turn = bridge.turn("boil egg", learn=False)
+    assert shown["messages"] == turn.messages
+    assert shown["memories"] == [1]
+    assert turn.messages[1]["content"] == (
+        f"{NOTES_HEADER}\n> [memory #1, {turn.memories[0].created:%Y-%m-%d}]\n"
+        "> Q: How long to boil an egg?\n> A: Seven minutes.\n\nQuestion: boil egg"
+    )
+    text = holomind("memory", "context", str(a), "boil egg", "--embedder", "none").stdout
+    system, user = turn.messages
+    assert text == f"--- system ---\n{system['content']}\n\n--- user ---\n{user['content']}\n"
+    # --also routes the relevant memories across networks, as `chat --also` does.
     out = holomind("memory", "context", str(a), "reverse list", "--also", str(b),
-                   "--embedder", "none")  # fmt: skip
-    assert out.stdout == "[code]\nQ: Reverse a list?\nA: Use [::-1].\n"
+                   "--embedder", "none", "--json")  # fmt: skip
+    quoted = json.loads(out.stdout)["messages"][1]["content"]
+    assert "> Q: Reverse a list?" in quoted and "> Q: How long to boil an egg?" in quoted
+    assert quoted.index("Reverse a list?") > quoted.index("boil an egg")  # most relevant last
+    missing = holomind("memory", "context", str(a), "x", "--also", str(tmp_path / "no.png"))
+    assert missing.returncode == 2 and missing.stderr.startswith("error: ")

@@ -70,6 +70,53 @@ def test_sigkill_during_appends_never_loses_a_committed_record(tmp_path: Path, p
     assert torn > 0
 
 
+# Appends batches of three across small pages (a page takes about ten), printing the
+# last id of each batch once append_many() has returned.
+PAGED_APPENDER = """
+import sys
+from holomind.memory import PixelNetwork
+net = PixelNetwork(sys.argv[1], embedder="none", page_height=700)
+i = len(net)
+while True:
+    recs = net.append_many([(f"q{i + k}", f"a{i + k} Grüße 日本") for k in (1, 2, 3)])
+    i += 3
+    print(recs[-1].id, flush=True)
+"""
+
+
+def test_sigkill_across_page_boundaries_never_loses_a_committed_record(
+    tmp_path: Path, pngcheck
+) -> None:
+    path = tmp_path / "paged.png"
+    rng = random.Random(5)
+    torn = 0
+    for _ in range(40):
+        child = subprocess.Popen(
+            [sys.executable, "-c", PAGED_APPENDER, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout is not None
+        first = child.stdout.readline()
+        assert first.strip(), "appender died before appending"
+        time.sleep(rng.uniform(0, 0.05))
+        child.send_signal(signal.SIGKILL)
+        printed = [int(first), *(int(x) for x in child.stdout.read().split())]
+        child.wait()
+        net, warned = open_quietly(path)
+        torn += warned
+        records = net.records()
+        # A batch that spans pages commits page by page: up to 3 more than confirmed.
+        assert printed[-1] <= len(records) <= printed[-1] + 3
+        assert [r.question for r in records] == [f"q{i}" for i in range(1, len(records) + 1)]
+        report = net.verify()
+        assert report.ok, report.problems
+        net.repair()
+        for page in net.pages():
+            pngcheck(page)
+    pages = PixelNetwork(path, embedder="none").pages()
+    assert len(pages) > 5
+    assert torn > 0
+
+
 def test_concurrent_appenders_lose_nothing(tmp_path: Path, pngcheck) -> None:
     path = tmp_path / "shared.png"
     script = (

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from holomind.embed import E5Embedder, MiniLMEmbedder, load_embedder
 from holomind.memory import NetworkOrchestrator, PixelNetwork
+from tests.memory.embedders import CountingEmbedder
 
 FACTS = [
     ("What is the capital of France?", "Paris."),
@@ -32,7 +32,7 @@ def test_auto_keeps_a_network_on_the_model_its_vectors_came_from(e5_network: Pat
     net.append("What is the boiling point of water?", "100 °C at sea level.")
     assert net.records()[-1].answer == "100 °C at sea level."
     # The new record's stored vector is e5's too, so the network stays one model's.
-    assert PixelNetwork(e5_network, embedder="none")._vector_names == [E5Embedder.name] * 4
+    assert PixelNetwork(e5_network, embedder="none").stored_models() == {E5Embedder.name: 4}
 
 
 def test_a_new_network_gets_the_default(tmp_path: Path) -> None:
@@ -45,29 +45,39 @@ def test_a_new_network_gets_the_default(tmp_path: Path) -> None:
 
 def test_naming_another_model_re_embeds_in_memory_only(e5_network: Path) -> None:
     before = e5_network.read_bytes()
-    net = PixelNetwork(e5_network, embedder="minilm")
+    minilm = CountingEmbedder("minilm")
+    net = PixelNetwork(e5_network, embedder=minilm)
     hits = net.search("which city is France's capital", k=1)
     assert (hits[0].record.answer, hits[0].via) == ("Paris.", "semantic")
-    assert isinstance(net.embedder, MiniLMEmbedder)
-    # The stored e5 vectors were compared with nothing from MiniLM, and the file is untouched.
-    assert net._vector_names == [MiniLMEmbedder.name] * 3
+    # No stored e5 vector was compared with MiniLM's: all three were embedded by MiniLM,
+    # once (a second search embeds nothing), in memory: the file is untouched.
+    assert minilm.passages == 3
+    net.search("how do plants feed", k=1)
+    assert minilm.passages == 3
+    assert net.stored_models() == {E5Embedder.name: 3}
     assert e5_network.read_bytes() == before
     assert PixelNetwork(e5_network, embedder="auto").embedder is load_embedder(E5Embedder.name)
 
 
 def test_import_re_embeds_another_models_vectors(e5_network: Path, tmp_path: Path) -> None:
-    fresh = PixelNetwork(tmp_path / "fresh.png", embedder="minilm")
+    minilm = CountingEmbedder("minilm")
+    fresh = PixelNetwork(tmp_path / "fresh.png", embedder=minilm)
     assert len(fresh.import_from(e5_network)) == 3
+    assert minilm.passages == 3
     reread = PixelNetwork(fresh.path, embedder="none")
-    assert reread._vector_names == [MiniLMEmbedder.name] * 3
-    # The same model's vectors are copied as they are.
-    same = PixelNetwork(tmp_path / "same.png", embedder="e5")
+    assert reread.stored_models() == {MiniLMEmbedder.name: 3}
+    # The same model's vectors are copied as they are: nothing is embedded, and every
+    # search scores exactly as it does on the source.
+    e5 = CountingEmbedder("e5")
+    same = PixelNetwork(tmp_path / "same.png", embedder=e5)
     same.import_from(e5_network)
-    source = PixelNetwork(e5_network, embedder="none")
-    copied = PixelNetwork(same.path, embedder="none")
-    assert copied._vector_names == [E5Embedder.name] * 3
-    assert copied._vectors[:3].shape == (3, 384)
-    assert np.array_equal(copied._vectors[:3], source._vectors[:3])
+    assert e5.passages == 0
+    assert PixelNetwork(same.path, embedder="none").stored_models() == {E5Embedder.name: 3}
+    source = PixelNetwork(e5_network, embedder="e5")
+    copied = PixelNetwork(same.path, embedder="e5")
+    for query in ("capital of France", "photosynthesis", "protein"):
+        mine = [(h.record.question, h.score) for h in copied.search(query, k=3)]
+        assert mine == [(h.record.question, h.score) for h in source.search(query, k=3)]
 
 
 def test_orchestrator_routes_with_one_model_for_all_networks(

@@ -130,7 +130,7 @@ def test_decompression_bombs_are_refused_in_bounded_memory(tmp_path: Path) -> No
             0,
             1,
             bomb,
-            codec.text_chunk(4096, 1024),
+            codec.text_chunk(4096, 1024, 0, 16384),
         ),
     }
     for name, blob in cases.items():

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from holomind.embed import load_embedder
 from holomind.errors import InvalidInputError, NotSerializableError
 from holomind.memory import PixelNetwork
-from holomind.memory.network import MAX_EMBED_ON_SEARCH
+from holomind.memory.vectors import MAX_EMBED_ON_SEARCH
+from tests.memory.embedders import CountingEmbedder
 
 
 def test_append_reopen_reads_back_exactly(tmp_path: Path, pngcheck) -> None:
@@ -43,20 +42,20 @@ def test_supersede_keeps_history(tmp_path: Path) -> None:
         reopened.supersede(old.id, "Marseille")
 
 
-def test_keyword_search_and_context_budget(tmp_path: Path) -> None:
+def test_keyword_search_recent_and_records_after(tmp_path: Path) -> None:
     net = PixelNetwork(tmp_path / "n.png", embedder="none")
     net.append("How much protein per day?", "About 0.8 g per kg of body weight.")
     net.append("What is pxOS?", "A GPU-native OS where pixels are primitives.")
     net.append("Favourite colour?", "Blue.")
+    net.supersede(2, "A GPU-native operating system.")
     hits = net.search("protein intake per day", k=2)
     assert [h.record.id for h in hits] == [1]
     assert hits[0].via == "keyword"
-    ctx = net.context("protein", budget_chars=1000, recent=1)
-    assert ctx == (
-        "Q: How much protein per day?\nA: About 0.8 g per kg of body weight.\n\n"
-        "Q: Favourite colour?\nA: Blue."
-    )
-    assert len(net.context("protein", budget_chars=50)) <= 50
+    assert [r.id for r in net.recent(2)] == [3, 4]
+    assert [r.id for r in net.records(after=1, limit=2)] == [2, 3]
+    assert [r.id for r in net.records(after=1, include_superseded=False)] == [3, 4]
+    assert [r.id for r in net.records(after=9)] == []
+    assert len(net) == 4
 
 
 def test_bad_metadata_is_refused(tmp_path: Path) -> None:
@@ -74,22 +73,6 @@ def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
         net.append("q", "a")
     with pytest.raises(InvalidInputError, match="is a directory"):
         PixelNetwork(tmp_path)
-
-
-class CountingEmbedder:
-    """The real bundled e5, counting how many passages it is asked to embed."""
-
-    def __init__(self) -> None:
-        self.inner = load_embedder("e5")
-        self.name, self.dim = self.inner.name, self.inner.dim
-        self.passages = 0
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.inner.embed_query(text)
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        self.passages += len(texts)
-        return self.inner.embed_passages(texts)
 
 
 def test_embeddings_are_stored_once_and_reused(tmp_path: Path) -> None:

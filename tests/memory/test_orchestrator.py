@@ -29,19 +29,18 @@ def test_routes_to_the_network_that_knows(experts: tuple[Path, Path]) -> None:
     assert [r.network.path.name for r in orch.route("boil egg rice", top=1)] == ["cooking.png"]
     found = orch.search("how to cook python rice", k=3)
     assert {net.path.name for net, _ in found} == {"cooking.png", "python.png"}
-    ctx = orch.context("boil an egg", budget_chars=300)
-    assert ctx.startswith("[cooking]\nQ: How long to boil an egg?")
-    assert len(ctx) <= 300
     with pytest.raises(InvalidInputError):
         NetworkOrchestrator([])
 
 
-def test_context_shows_a_shared_record_once(experts: tuple[Path, Path], tmp_path: Path) -> None:
+def test_search_shows_a_shared_record_once(experts: tuple[Path, Path], tmp_path: Path) -> None:
     copy = PixelNetwork(tmp_path / "copy.png", embedder="none")
     copy.import_from(experts[0])
     orch = NetworkOrchestrator([experts[0], copy.path], embedder="none")
-    ctx = orch.context("boil an egg", budget_chars=2000, top=2, k=2)
-    assert ctx == "[cooking]\nQ: How long to boil an egg?\nA: Boil the egg for seven minutes."
+    found = orch.search("boil an egg", k=2, top=2)
+    assert [(net.path.name, hit.record.question) for net, hit in found] == [
+        ("cooking.png", "How long to boil an egg?")
+    ]
 
 
 def test_export_filter_and_import_dedup_keep_provenance(experts, tmp_path: Path, pngcheck):

@@ -18,7 +18,7 @@ from holomind.bridge.prompt import Prompt, build_prompt
 from holomind.config import Settings
 from holomind.errors import HoloMindError
 from holomind.llm import Backend, Message, open_backend
-from holomind.memory import PixelNetwork, Record
+from holomind.memory import NetworkOrchestrator, PixelNetwork, Record
 
 EXIT_WORDS = ("exit", "quit", ":q")
 
@@ -60,9 +60,11 @@ class PixelBridge:
     network); `backend` is a `Backend`, a backend name, or None for the embedded
     model. Each prompt quotes the `relevant` most similar memories and the `recent`
     newest ones; the defaults suit the small embedded model (more of them distract
-    it, see bench/learning_loop.py). ``workspace`` (anything with ``write(key,
-    value)``) receives ``bridge/turn`` after every turn, and the network publishes
-    ``memory/appended``.
+    it, see bench/learning_loop.py). With `also` (more networks), the relevant
+    memories are routed across all of them (`NetworkOrchestrator`: the two whose
+    records match best); the newest come from, and answers go to, `network_path`.
+    ``workspace`` (anything with ``write(key, value)``) receives ``bridge/turn``
+    after every turn, and the network publishes ``memory/appended``.
     """
 
     def __init__(
@@ -79,12 +81,19 @@ class PixelBridge:
         learn: bool = True,
         workspace: Any = None,
         embedder: str | None = "auto",
+        also: list[str | Path] | None = None,
     ) -> None:
         if isinstance(network_path, PixelNetwork):
             self.network = network_path
         else:
             path = network_path or Settings.load().network_path
             self.network = PixelNetwork(path, embedder=embedder, workspace=workspace)
+        self.orchestrator: NetworkOrchestrator | None = None
+        if also:
+            # Routing compares scores across networks, so all of them search with one model.
+            emb = self.network.embedder
+            others = [PixelNetwork(p, embedder=emb) for p in also]
+            self.orchestrator = NetworkOrchestrator([self.network, *others])
         if isinstance(backend, Backend):
             self.backend = backend
         else:
@@ -102,11 +111,18 @@ class PixelBridge:
         return int(self.network.stats()["height"])
 
     def prompt(self, question: str) -> Prompt:
-        """The messages the model would get for `question`: relevant, then newest memories."""
+        """The messages the model would get for `question`: relevant, then newest memories.
+
+        This is the one place memories become prompt text (`holomind memory context`
+        prints exactly this).
+        """
         candidates: list[Record] = []
-        # An empty network is not searched, so its first turn loads no embedder.
-        if len(self.network):
+        if self.orchestrator is not None:
+            found = self.orchestrator.search(question, self.relevant)
+            candidates += [hit.record for _, hit in found]
+        elif len(self.network):  # an empty network is not searched: no embedder to load
             candidates += [hit.record for hit in self.network.search(question, self.relevant)]
+        if len(self.network):
             candidates += self.network.recent(self.recent)[::-1]
         return build_prompt(
             question,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from holomind.llm import Message
 from holomind.llm.base import overflow_error
-from holomind.memory import Record
+from holomind.memory import Record, content_hash
 
 SYSTEM_PROMPT = (
     "You are HoloMind, a helpful assistant with a long-term memory. A user message may "
@@ -58,6 +58,8 @@ def build_prompt(
 
     The window must hold the system message, the question, every quoted memory and
     `max_tokens` for the answer; a memory that does not fit is skipped for smaller ones.
+    A memory offered twice (the same exchange found twice, or held by two networks)
+    is quoted once.
     """
     base = count_tokens(SYSTEM_PROMPT) + count_tokens(question) + 2 * TEMPLATE_OVERHEAD
     room = context_window - max_tokens - base
@@ -69,11 +71,12 @@ def build_prompt(
     room -= count_tokens(NOTES_HEADER + "\n\nQuestion: ")
     picked: list[Record] = []
     blocks: list[str] = []
-    seen: set[int] = set()
+    seen: set[str] = set()
     for record in candidates:
-        if record.id in seen:
+        key = record.hash or content_hash(record.question, record.answer)
+        if key in seen:
             continue
-        seen.add(record.id)
+        seen.add(key)
         block = quote_memory(record)
         cost = count_tokens(block + "\n>\n")
         if cost <= room:

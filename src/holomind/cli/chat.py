@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
-from holomind.cli.common import console, print_json, settings
+from holomind.cli.common import (
+    ALSO,
+    BACKEND,
+    CONTEXT,
+    MAX_TOKENS,
+    MODEL,
+    URL,
+    console,
+    open_chat_model,
+    print_json,
+    require_networks,
+    settings,
+)
 from holomind.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -34,30 +46,14 @@ def chat(
     network: Path | None = typer.Option(
         None, "--network", help="Pixel network PNG \\[env: HOLOMIND_NETWORK; HOME/network.png]."
     ),
-    backend: str | None = typer.Option(
-        None,
-        "--backend",
-        help="embedded | openai | ollama \\[env: HOLOMIND_BACKEND; --url alone means openai].",
-    ),
-    url: str | None = typer.Option(
-        None,
-        "--url",
-        help="Server URL, e.g. http://localhost:1234/v1 for LM Studio \\[env: HOLOMIND_URL].",
-    ),
-    model: str | None = typer.Option(
-        None,
-        "--model",
-        help="Model name on the server (default: its first), or a .gguf file for embedded.",
-    ),
+    backend: str | None = BACKEND,
+    url: str | None = URL,
+    model: str | None = MODEL,
+    also: list[Path] = ALSO,
     no_learn: bool = typer.Option(False, "--no-learn", help="Answer without remembering."),
-    max_tokens: int = typer.Option(256, "--max-tokens", min=1, help="Longest answer, in tokens."),
+    max_tokens: int = MAX_TOKENS,
     temperature: float = typer.Option(0.2, "--temperature", min=0.0, max=2.0),
-    context: int | None = typer.Option(
-        None,
-        "--context",
-        min=256,
-        help="The model's context window in tokens (default 2048 embedded, 4096 servers).",
-    ),
+    context: int | None = CONTEXT,
     timeout: float = typer.Option(
         120.0, "--timeout", min=0.1, help="Seconds to wait for a server."
     ),
@@ -77,25 +73,21 @@ def chat(
         raise InvalidInputError("--once needs a question", hint='e.g. --once "What is pxOS?"')
     if as_json and once is None:
         raise InvalidInputError("--json goes with --once", hint='e.g. --once "Hi." --json')
+    if demo and (network is not None or also):
+        raise InvalidInputError(
+            "--demo teaches invented facts to a network of its own, never to --network or --also",
+            hint="leave out --network; to keep the facts, `holomind memory import` the "
+            "demo's network (its path is shown) into yours",
+        )
+    require_networks(also)
     s = settings(ctx, network=network, backend=backend, url=url, model=model, threads=threads)
-    name = s.backend
-    if backend is None and s.url and name == "embedded":
-        name = "openai"
+    llm = open_chat_model(s, backend=backend, context=context, timeout=timeout)
+    if demo:
+        _demo(llm, max_tokens=min(max_tokens, 64), folder=s.home / "demos")
+        return
 
     from holomind.bridge import PixelBridge
-    from holomind.llm import open_backend
 
-    llm = open_backend(
-        name,
-        url=s.url,
-        model=s.model,
-        threads=s.threads,
-        context_window=context,
-        timeout=timeout,
-    )
-    if demo:
-        _demo(llm, max_tokens=min(max_tokens, 64), network=network)
-        return
     if not no_learn:
         _check_writable(s.network_path)
     bridge = PixelBridge(
@@ -104,6 +96,7 @@ def chat(
         max_tokens=max_tokens,
         temperature=temperature,
         learn=not no_learn,
+        also=also,
     )
     if once is None:
         import readline  # noqa: F401 -- gives input() line editing and history
@@ -144,47 +137,54 @@ def _check_writable(path: Path) -> None:
         )
 
 
-def _demo(llm: Backend, *, max_tokens: int, network: Path | None) -> None:
-    """Ask questions about invented facts, teach the facts, ask again; all answers live."""
+def _demo(llm: Backend, *, max_tokens: int, folder: Path) -> None:
+    """Ask questions about invented facts, teach the facts, ask again; all answers live.
+
+    The facts go to a new network of the demo's own under ``folder`` (kept, so it can
+    be opened afterwards), never to the user's network.
+    """
     from holomind.bridge import PixelBridge
     from holomind.bridge.facts import INVENTED_FACTS
 
     facts = INVENTED_FACTS[:DEMO_FACTS]
-    with tempfile.TemporaryDirectory(prefix="holomind-demo-") as tmp:
-        path = network or Path(tmp) / "demo.png"
-        bridge = PixelBridge(path, llm, max_tokens=max_tokens, temperature=0.0, learn=False)
-        console.print(f"[bold]Demo[/]: teaching {len(facts)} invented facts to {path}\n")
-        before_right = after_right = 0
-        for taught_q, taught_a, asked, word in facts:
-            with console.status("thinking..."):
-                before = bridge.turn(asked)
-            rows_before = bridge.rows
-            bridge.append_interaction(taught_q, taught_a)
-            with console.status("thinking..."):
-                after = bridge.turn(asked)
-            before_ok = word in before.answer.lower()
-            after_ok = word in after.answer.lower()
-            before_right += before_ok
-            after_right += after_ok
-            # Model text is escaped: an answer like "[memory #1]" is not rich markup.
-            console.print(f"[bold]Q:[/] {escape(asked)}", highlight=False)
-            console.print(f"  before: {_mark(before_ok)} {escape(before.answer)}", highlight=False)
-            console.print(f"  taught: {escape(taught_a)}", highlight=False)
-            console.print(
-                f"  💾 Network expanded: {rows_before} → {bridge.rows} rows "
-                f"(+{bridge.rows - rows_before})",
-                highlight=False,
-            )
-            console.print(
-                f"  after:  {_mark(after_ok)} {escape(after.answer)}  "
-                f"[dim](memories quoted: {len(after.memories)}, recall took "
-                f"{after.retrieval_s * 1000:.0f} ms)[/]\n",
-                highlight=False,
-            )
-        n = len(facts)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = folder / f"demo-{stamp}.png"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"demo-{stamp}-{n}.png"
+    bridge = PixelBridge(path, llm, max_tokens=max_tokens, temperature=0.0, learn=False)
+    console.print(f"[bold]Demo[/]: teaching {len(facts)} invented facts to {path}\n")
+    before_right = after_right = 0
+    for taught_q, taught_a, asked, word in facts:
+        with console.status("thinking..."):
+            before = bridge.turn(asked)
+        rows_before = bridge.rows
+        bridge.append_interaction(taught_q, taught_a)
+        with console.status("thinking..."):
+            after = bridge.turn(asked)
+        before_ok = word in before.answer.lower()
+        after_ok = word in after.answer.lower()
+        before_right += before_ok
+        after_right += after_ok
+        # Model text is escaped: an answer like "[memory #1]" is not rich markup.
+        console.print(f"[bold]Q:[/] {escape(asked)}", highlight=False)
+        console.print(f"  before: {_mark(before_ok)} {escape(before.answer)}", highlight=False)
+        console.print(f"  taught: {escape(taught_a)}", highlight=False)
         console.print(
-            f"[bold]Right before teaching: {before_right}/{n}; after: {after_right}/{n}[/]"
+            f"  💾 Network expanded: {rows_before} → {bridge.rows} rows "
+            f"(+{bridge.rows - rows_before})",
+            highlight=False,
         )
+        console.print(
+            f"  after:  {_mark(after_ok)} {escape(after.answer)}  "
+            f"[dim](memories quoted: {len(after.memories)}, recall took "
+            f"{after.retrieval_s * 1000:.0f} ms)[/]\n",
+            highlight=False,
+        )
+    n = len(facts)
+    console.print(f"[bold]Right before teaching: {before_right}/{n}; after: {after_right}/{n}[/]")
+    console.print(f"The demo's network: {path} (open it to see what it learned)")
 
 
 def _mark(ok: bool) -> str:

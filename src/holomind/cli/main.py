@@ -15,10 +15,14 @@ import typer
 from rich.markup import escape
 
 from holomind import __version__
+from holomind.cli import agents as agents_cli
 from holomind.cli import cartridges as cartridges_cli
 from holomind.cli import chat as chat_cli
 from holomind.cli import config as config_cli
+from holomind.cli import ledger as ledger_cli
 from holomind.cli import memory as memory_cli
+from holomind.cli import serve as serve_cli
+from holomind.cli import sim as sim_cli
 from holomind.cli import soup as soup_cli
 from holomind.cli import train as train_cli
 from holomind.cli.common import err_console
@@ -69,6 +73,10 @@ app.command("train")(train_cli.train)
 app.add_typer(cartridges_cli.app, name="cartridges")
 app.add_typer(memory_cli.app, name="memory")
 app.command("soup")(soup_cli.soup)
+app.command("sim")(sim_cli.sim)
+app.command("serve")(serve_cli.serve)
+app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(agents_cli.app, name="agents")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from holomind.cli.common import console, err_console, print_json
+from holomind.cli.common import (
+    ALSO,
+    BACKEND,
+    CONTEXT,
+    MAX_TOKENS,
+    MODEL,
+    URL,
+    console,
+    err_console,
+    open_chat_model,
+    print_json,
+    require_networks,
+    settings,
+    shorten,
+)
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 
 app = typer.Typer(
@@ -48,11 +62,6 @@ def _network(path: Path, *, must_exist: bool = True, embedder: str = "none") -> 
             err_console.print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True)
 
 
-def _short(text: str, n: int = 60) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= n else one[: n - 1] + "…"
-
-
 def _table(records: list[Any], scores: list[float] | None = None) -> Table:
     table = Table(show_lines=False)
     table.add_column("id", justify="right")
@@ -68,8 +77,8 @@ def _table(records: list[Any], scores: list[float] | None = None) -> Table:
         mark = "" if r.superseded_by is None else f" [dim](→ #{r.superseded_by})[/]"
         cells += [
             f"{r.created:%Y-%m-%d %H:%M}",
-            escape(_short(r.question)),
-            escape(_short(r.answer)) + mark,
+            escape(shorten(r.question)),
+            escape(shorten(r.answer)) + mark,
         ]
         table.add_row(*cells)
     return table
@@ -85,10 +94,13 @@ def list_records(
 ) -> None:
     """List the records in a network, oldest first (the last 50 unless told otherwise)."""
     with _network(net) as pn:
-        records = pn.records(include_superseded=not current)
-    total = len(records)
-    if not everything:
-        records = records[-last:]
+        total = pn.stats()["current" if current else "records"]
+        if everything:
+            records = pn.records(include_superseded=not current)
+        elif current:
+            records = pn.recent(last)
+        else:
+            records = pn.records(after=total - last)
     if as_json:
         print_json([r.to_dict() for r in records])
         return
@@ -145,27 +157,41 @@ def search(
 
 @app.command("context")
 def context(
+    ctx: typer.Context,
     net: Path = NET,
     query: str = typer.Argument(..., help="The question a prompt is being built for."),
-    budget: int = typer.Option(2000, "--budget", min=0, help="Most characters to return."),
-    also: list[Path] = typer.Option(
-        [], "--also", help="Another network to route across (repeat for more)."
-    ),
+    also: list[Path] = ALSO,
+    backend: str | None = BACKEND,
+    url: str | None = URL,
+    model: str | None = MODEL,
+    context_window: int | None = CONTEXT,
+    max_tokens: int = MAX_TOKENS,
     embedder: str = EMBEDDER,
+    as_json: bool = JSON,
 ) -> None:
-    """Print the memory text a prompt for QUERY would get (relevant + recent records)."""
-    from holomind.memory import NetworkOrchestrator, PixelNetwork
+    """Print the prompt `holomind chat` would send for QUERY: its memories, quoted, in budget.
 
-    for path in also:  # `_network` checks NET; a missing --also would pass as empty
-        if not path.exists():
-            raise MissingFileError(f"{path} does not exist")
+    Takes chat's model flags: the model's window and token counts decide which
+    memories fit. Nothing is generated and nothing is remembered.
+    """
+    from holomind.bridge import PixelBridge
+
+    require_networks(also)
+    s = settings(ctx, backend=backend, url=url, model=model)
     with _network(net, embedder=embedder) as pn:
-        if also:
-            nets = [pn, *(PixelNetwork(p, embedder=pn.embedder) for p in also)]
-            text = NetworkOrchestrator(nets).context(query, budget)
-        else:
-            text = pn.context(query, budget)
-    typer.echo(text)
+        llm = open_chat_model(s, backend=backend, context=context_window)
+        prompt = PixelBridge(pn, llm, max_tokens=max_tokens, also=also).prompt(query)
+    if as_json:
+        print_json(
+            {
+                "messages": prompt.messages,
+                "memories": [r.id for r in prompt.memories],
+                "tokens": prompt.tokens,
+            }
+        )
+        return
+    for i, message in enumerate(prompt.messages):
+        typer.echo(("\n" if i else "") + f"--- {message['role']} ---\n{message['content']}")
 
 
 def _parse_meta(items: list[str]) -> dict[str, Any]:
@@ -235,13 +261,13 @@ def import_(
 ) -> None:
     """Merge another network's records into this one, skipping ones it already has."""
     with _network(net, must_exist=False, embedder=embedder) as pn:
-        before = len(pn)
         with console.status("importing…"):
             added = pn.import_from(source)
+        total = len(pn)
     if as_json:
-        print_json({"added": len(added), "records": before + len(added)})
+        print_json({"added": len(added), "records": total})
     else:
-        console.print(f"added {len(added)} new records ({before + len(added)} in total)")
+        console.print(f"added {len(added)} new records ({total} in total)")
 
 
 @app.command("verify")
@@ -262,7 +288,8 @@ def verify(
         print_json({**report.to_dict(), "repaired": repaired})
     elif report.ok or repaired:
         done = ", tail repaired" if repaired else ""
-        console.print(f"ok: {report.records} records verified{done}", soft_wrap=True)
+        pages = f" in {report.pages} pages" if report.pages > 1 else ""
+        console.print(f"ok: {report.records} records verified{pages}{done}", soft_wrap=True)
         for note in report.notes + report.problems:
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     if not report.ok and not repaired:

@@ -195,6 +195,9 @@ class Soup:
         workspace.write("soup/epoch", row.epoch)
         workspace.write("soup/higher_entropy", row.higher_entropy)
         workspace.write("soup/diversity", row.diversity)
+        # The same figures under seed 002's names, which the modulator and agents read.
+        workspace.write("avg_entropy", row.higher_entropy)
+        workspace.write("diversity_index", row.diversity)
         if row.replicators is not None:
             workspace.write("soup/replicators", row.replicators)
 

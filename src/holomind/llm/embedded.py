@@ -8,9 +8,11 @@ process and shared by every backend that asks for the same file and settings.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import importlib.util
 import threading
 from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,27 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 _loaded: dict[tuple[str, int, int], Llama] = {}
 _loading = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How the embedded model picks each token, besides the temperature a caller passes.
+
+    The defaults were chosen by measurement (``bench/learning_loop.py --compare-sampling``,
+    docs/benchmarks.md): with llama.cpp's own (no repeat penalty) SmolLM2 repeats itself
+    in long answers; a mild penalty cuts that without hurting recall of taught facts.
+    """
+
+    repeat_penalty: float = 1.1  # > 1 makes tokens of the last 64 less likely
+    frequency_penalty: float = 0.0  # OpenAI-style, per occurrence
+    presence_penalty: float = 0.0  # OpenAI-style, once per token seen
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+
+    def kwargs(self) -> dict[str, Any]:
+        """These settings as llama-cpp-python's keyword arguments."""
+        return dataclasses.asdict(self)
 
 
 def bundled_model_path() -> Path:
@@ -56,6 +79,33 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
+def use_plain_cpu_buffers() -> None:
+    """Keep model weights in plain CPU buffers where llama.cpp would move them into AMX tiles.
+
+    llama.cpp built on a CPU with AMX repacks Q4/Q8 weights for AMX kernels; on virtual
+    machines that report AMX (seen on Firecracker guests of Sapphire Rapids hosts) the
+    first prompt of more than one token then crashes the process with a segfault.
+    llama-cpp-python has no switch for it, so its default model parameters are wrapped
+    once per process to turn llama.cpp's extra buffer types off. Machines without AMX
+    are left as they are. Call it before any `Llama` is created (`load_model` does).
+    """
+    import llama_cpp.llama_cpp as native
+
+    original = native.llama_model_default_params
+    if getattr(original, "plain_cpu_buffers", False):
+        return
+    if b"AMX_INT8 = 1" not in native.llama_print_system_info():
+        return
+
+    def plain_params() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    plain_params.plain_cpu_buffers = True  # type: ignore[attr-defined]
+    native.llama_model_default_params = plain_params
+
+
 def load_model(path: Path, *, n_ctx: int, threads: int) -> Llama:
     """The llama.cpp model for this file and settings, loaded on first use and then shared."""
     # llama.cpp rounds the context up to a multiple of 256 while llama-cpp-python sizes
@@ -65,6 +115,8 @@ def load_model(path: Path, *, n_ctx: int, threads: int) -> Llama:
     with _loading:
         if key not in _loaded:
             from llama_cpp import Llama
+
+            use_plain_cpu_buffers()
 
             try:
                 _loaded[key] = Llama(
@@ -92,7 +144,12 @@ class EmbeddedBackend(Backend):
     name = "embedded"
 
     def __init__(
-        self, model: str | Path | None = None, *, threads: int = 1, context_window: int = 2048
+        self,
+        model: str | Path | None = None,
+        *,
+        threads: int = 1,
+        context_window: int = 2048,
+        sampling: Sampling | None = None,
     ) -> None:
         if model is None:
             path = bundled_model_path()
@@ -105,6 +162,7 @@ class EmbeddedBackend(Backend):
                 )
         self.path = path
         self.threads = threads
+        self.sampling = sampling or Sampling()
         self._llm = load_model(path, n_ctx=context_window, threads=threads)
 
     @property
@@ -146,6 +204,7 @@ class EmbeddedBackend(Backend):
                 temperature=temperature,
                 response_format=_llama_format(response_format),  # type: ignore[arg-type]
                 stream=True,
+                **self.sampling.kwargs(),
             )
             for chunk in chunks:
                 choice = chunk["choices"][0]  # type: ignore[index]
@@ -177,6 +236,7 @@ class EmbeddedBackend(Backend):
                 max_tokens=max_tokens,
                 temperature=temperature,
                 response_format=_llama_format(response_format),  # type: ignore[arg-type]
+                **self.sampling.kwargs(),
             )
         except ValueError as exc:
             raise self._translate(exc) from None

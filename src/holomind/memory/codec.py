@@ -1,9 +1,9 @@
-"""The pixel-network file format, version 1: PNG chunks, row packing, record payloads.
+"""The pixel-network file format, version 2: PNG chunks, row packing, record payloads.
 
-See docs/pixel-format.md for the full specification. In short: a 1-bit
-grayscale PNG whose zlib stream is cut into one IDAT per band. Each record is
-two bands, each compressed on its own (a deflate full flush), so a record can
-be decoded, and appended, without touching any other record:
+See docs/pixel-format.md for the full specification. In short: each page of a
+network is a 1-bit grayscale PNG whose zlib stream is cut into one IDAT per band.
+Each record is two bands, each compressed on its own (a deflate full flush), so a
+record can be decoded, and appended, without touching any other record:
 
     signature, IHDR, tEXt "holomind-pixel", IDAT(header band),
     IDAT(record 1 data band), IDAT(record 1 text band), ...,
@@ -23,7 +23,8 @@ from holomind.errors import CorruptFileError
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FORMAT_NAME = "holomind-pixel"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: pages (tEXt names the page and the page height); 1: one file
+READABLE_VERSIONS = (1, 2)
 TEXT_KEY = b"holomind-pixel"
 PAYLOAD_MAGIC = b"HMR1"
 ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, no preset dictionary, fastest
@@ -47,13 +48,15 @@ def ihdr(width: int, height: int) -> bytes:
     return chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
 
 
-def text_chunk(header_rows: int, width: int) -> bytes:
-    """The tEXt chunk naming the format, its version and the header band's height."""
+def text_chunk(header_rows: int, width: int, page: int, page_rows: int) -> bytes:
+    """The tEXt chunk naming the format, its version, the page and the header band's height."""
     info = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "header_rows": header_rows,
         "width": width,
+        "page": page,
+        "page_rows": page_rows,
     }
     return chunk(b"tEXt", TEXT_KEY + b"\x00" + json.dumps(info, sort_keys=True).encode("latin-1"))
 

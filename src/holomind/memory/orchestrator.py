@@ -73,26 +73,6 @@ class NetworkOrchestrator:
                 out.append((net, hit))
         return out[:k]
 
-    def context(self, query: str, budget_chars: int = 2000, top: int = 2, k: int = 5) -> str:
-        """Prompt text from the routed networks, best first, headed by network name.
-
-        A record held by several networks (an import, a shared export) appears
-        once; the result never exceeds ``budget_chars`` characters.
-        """
-        parts: list[str] = []
-        used = 0
-        current = None
-        for net, hit in self.search(query, k, top):
-            head = f"[{net.path.stem}]\n" if net is not current else ""
-            block = f"{head}Q: {hit.record.question}\nA: {hit.record.answer}"
-            sep = 2 if parts else 0
-            if used + sep + len(block) > budget_chars:
-                continue  # a smaller, less relevant record may still fit
-            parts.append(block)
-            used += sep + len(block)
-            current = net
-        return "\n\n".join(parts)
-
     def stats(self) -> list[dict[str, Any]]:
         """`PixelNetwork.stats` of each network."""
         return [n.stats() for n in self.networks]

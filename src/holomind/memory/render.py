@@ -1,73 +1,69 @@
 """Text → pixel rows: the human-readable half of the pixel network.
 
-Text is drawn with Pillow's built-in 6×11 bitmap font, which ships inside
-Pillow itself, so every machine that can open the network can also write it,
-and the same text always gives the same pixels.
+Lines are laid out in 8-px cells with the BMP-wide bitmap font of `glyphs`
+(wide characters take two cells, missing ones a box with their code point), 16 px
+per line, so what a person sees in the PNG is exactly the text a record holds.
+The same text always gives the same pixels.
 """
 
 from __future__ import annotations
 
-import functools
-import textwrap
-import unicodedata
-
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from holomind.errors import InvalidInputError
+from holomind.memory.glyphs import CELL_WIDTH, LINE_HEIGHT, default_font, display_text
 
-GLYPH_WIDTH = 6  # px per character cell of Pillow's built-in font
-LINE_HEIGHT = 12  # 11 px glyph + 1 px leading
 MIN_WIDTH = 64
 MAX_WIDTH = 16384
 
-
-@functools.cache
-def _font() -> ImageFont.ImageFont:
-    return ImageFont.load_default_imagefont()
-
-
-# Common typographic characters that have a plain ASCII look-alike.
-_ASCII_LOOKALIKE = str.maketrans(
-    {
-        "‘": "'",
-        "’": "'",
-        "“": '"',
-        "”": '"',
-        "–": "-",
-        "—": "-",
-        "…": "...",
-        "•": "*",
-        "\u00a0": " ",
-    }
-)
+__all__ = [
+    "CELL_WIDTH",
+    "LINE_HEIGHT",
+    "render_lines",
+    "render_text_to_rows",
+    "rule",
+    "wrap_lines",
+]
 
 
-def printable(text: str) -> str:
-    """The text as the bitmap font can draw it: accents stripped, other symbols as '?'."""
-    out = []
-    for ch in text.translate(_ASCII_LOOKALIKE):
-        if " " <= ch <= "~":
-            out.append(ch)
-            continue
-        if ch == "\t":
-            out.append("    ")
-            continue
-        base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-        out.append(base if base and all(" " <= c <= "~" for c in base) else "?")
-    return "".join(out)
+def _wrap(line: str, cols: int) -> list[str]:
+    """Break one line into pieces of at most ``cols`` cells, at the last space when there is one."""
+    cells_of = default_font().cells_of
+    out: list[str] = []
+    piece: list[str] = []
+    widths: list[int] = []
+    used = 0
+    space = -1  # index in `piece` of its last space
+    for ch in line:
+        w = cells_of(ch)
+        if used + w > cols and piece:
+            if ch == " ":  # break at this space, which is dropped
+                out.append("".join(piece))
+                piece, widths, used, space = [], [], 0, -1
+                continue
+            if space >= 0:  # break at the space, which is dropped
+                out.append("".join(piece[:space]))
+                piece, widths = piece[space + 1 :], widths[space + 1 :]
+            else:
+                out.append("".join(piece))
+                piece, widths = [], []
+            used = sum(widths)
+            space = -1
+        piece.append(ch)
+        widths.append(w)
+        used += w
+        if ch == " ":
+            space = len(piece) - 1
+    out.append("".join(piece))
+    return out
 
 
 def wrap_lines(text: str, width: int) -> list[str]:
-    """Split text into display lines of at most ``width // GLYPH_WIDTH`` characters."""
-    cols = max(1, width // GLYPH_WIDTH)
+    """Split text into display lines that fit ``width`` px (``width // 8`` cells each)."""
+    cols = max(2, width // CELL_WIDTH)  # room for one wide character at least
     lines: list[str] = []
-    for raw in text.split("\n"):
-        clean = printable(raw.rstrip("\r"))
-        wrapped = textwrap.wrap(
-            clean, cols, replace_whitespace=False, drop_whitespace=False, break_on_hyphens=False
-        )
-        lines.extend(wrapped or [""])
+    for raw in display_text(text).split("\n"):
+        lines.extend(_wrap(raw.rstrip("\r"), cols))
     return lines
 
 
@@ -75,14 +71,17 @@ def render_lines(lines: list[str], width: int) -> np.ndarray:
     """Draw lines of text; returns a bool array (len(lines) * LINE_HEIGHT, width), True = ink."""
     if not MIN_WIDTH <= width <= MAX_WIDTH:
         raise InvalidInputError(f"width must be between {MIN_WIDTH} and {MAX_WIDTH}, got {width}")
-    height = max(1, len(lines)) * LINE_HEIGHT
-    canvas = Image.new("L", (width, height), 255)
-    draw = ImageDraw.Draw(canvas)
-    font = _font()
-    for i, line in enumerate(lines):
-        if line:
-            draw.text((0, i * LINE_HEIGHT), line, font=font, fill=0)
-    return np.asarray(canvas) < 128
+    font = default_font()
+    if not lines:
+        return np.zeros((LINE_HEIGHT, width), dtype=bool)
+    return np.vstack([font.draw(line, width) for line in lines])
+
+
+def rule(width: int, height: int = LINE_HEIGHT // 2, solid: bool = False) -> np.ndarray:
+    """A horizontal rule across ``width`` px in a band ``height`` rows tall: records' separator."""
+    ink = np.zeros((height, width), dtype=bool)
+    ink[height // 2, :] = True if solid else (np.arange(width) % 4 < 2)
+    return ink
 
 
 def render_text_to_rows(text: str, width: int = 1024, max_lines: int = 20) -> np.ndarray:

@@ -1,0 +1,493 @@
+"""The runner: builds a `NetworkSpec` in Brian2 (runtime mode) and advances it chunk by chunk.
+
+`SpikingNetwork.advance(ms)` runs one chunk and returns what happened in it (every
+spike, the sampled variables, the population rates, the mean voltage); between
+chunks a caller may move the drive (`shift_drive`), which is how modulation acts.
+`stop()` may be called from any thread: the chunk in progress ends at the next
+time step and reports what was simulated up to there. `checkpoint()` returns the
+whole state (membrane and synaptic variables, connectivity, time, drive)
+as bytes, and `SpikingNetwork(..., checkpoint=blob)` continues from it.
+
+Brian2 compiles each piece of generated code with Cython once and caches it
+under `cache_dir` (HOLOMIND_HOME/brian2 by default); the first build of a
+network takes tens of seconds, later ones load the compiled modules.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import queue
+import signal
+import sys
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from holomind.errors import CorruptFileError, InvalidInputError
+from holomind.neuro.models import NetworkSpec
+
+if TYPE_CHECKING:
+    import brian2
+
+CHECKPOINT_FORMAT = 1
+TARGETS = ("cython", "numpy")
+_TIME_VARIABLES = ("lastspike", "lastupdate")  # instants, stored relative to the checkpoint
+_HORIZON_S = 1e7  # the one long Brian2 run; chunks pause inside it
+_configure_lock = threading.Lock()
+_configured: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Which state variables the activity log samples, of which neurons, how often."""
+
+    variables: tuple[str, ...] | None = ("v",)  # None: every variable in the spec's `record`
+    neurons: int = 10  # the first this many neurons (spikes are always kept for all)
+    every_ms: float = 1.0  # sampling period
+
+    def __post_init__(self) -> None:
+        if self.neurons < 0:
+            raise InvalidInputError(f"cannot sample {self.neurons} neurons", hint="use 0 or more")
+        if self.every_ms <= 0:
+            raise InvalidInputError(
+                f"sampling period must be positive, got {self.every_ms} ms",
+                hint="e.g. --sample-every 1.0",
+            )
+
+
+class _Closing(Exception):
+    """Raised inside Brian2's run loop to end the network's thread."""
+
+
+@dataclass
+class Chunk:
+    """What one `advance` simulated: times in seconds, voltages in volts (SI, as Brian2)."""
+
+    t_start: float  # network time at the start of the chunk, s
+    t_end: float  # network time at its end (earlier than asked if stopped), s
+    spike_i: np.ndarray  # (n_spikes,) int32 neuron index
+    spike_t: np.ndarray  # (n_spikes,) float64 time, s
+    sample_t: np.ndarray  # (n_samples,) float64 time, s
+    samples: dict[str, np.ndarray] = field(default_factory=dict)  # var -> (n_samples, n_neurons)
+    sample_neurons: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    population_spikes: dict[str, int] = field(default_factory=dict)
+    mean_v: float = float("nan")  # mean membrane potential at the end, V
+
+    @property
+    def duration(self) -> float:
+        """Simulated seconds."""
+        return self.t_end - self.t_start
+
+
+def configure_brian(cache_dir: Path, target: str = "cython") -> None:
+    """Set Brian2's process-wide preferences: code target, compiled-code cache, no log files."""
+    if target not in TARGETS:
+        raise InvalidInputError(
+            f"unknown code target {target!r}", hint=f"use one of: {', '.join(TARGETS)}"
+        )
+    with _configure_lock:
+        wanted = {"cache_dir": str(cache_dir), "target": target}
+        if _configured == wanted:
+            return
+        hook = sys.excepthook
+        main = threading.current_thread() is threading.main_thread()
+        interrupt = signal.getsignal(signal.SIGINT) if main else None
+        import brian2
+
+        # Brian2 installs an excepthook and a Ctrl-C handler on import; HoloMind
+        # reports errors itself, and `holomind sim` turns SIGINT into a clean stop.
+        sys.excepthook = hook
+        if main and interrupt is not None:
+            signal.signal(signal.SIGINT, interrupt)
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        brian2.prefs.codegen.target = target
+        brian2.prefs.codegen.runtime.cython.cache_dir = str(cache_dir)
+        brian2.prefs.logging.file_log = False
+        brian2.prefs.logging.std_redirection = False
+        logging.getLogger("brian2").setLevel(logging.ERROR)
+        _configured.clear()
+        _configured.update(wanted)
+
+
+def namespace(spec: NetworkSpec) -> dict[str, Any]:
+    """The spec's parameters as Brian2 quantities."""
+    import brian2
+
+    out: dict[str, Any] = {}
+    for key, (value, unit) in spec.params.items():
+        out[key] = value if unit == "1" else value * getattr(brian2, unit)
+    return out
+
+
+def build(
+    spec: NetworkSpec, *, seed: int, connect: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+) -> tuple[brian2.NeuronGroup, list[brian2.Synapses]]:
+    """The spec as Brian2 objects (neurons, then one Synapses per projection), seeded.
+
+    `connect` maps projection names to stored (i, j) connectivity; the others are
+    drawn at random with the projection's probability. Names are fixed ("neurons",
+    the projections' names) so identical specs share compiled code.
+    """
+    import brian2
+
+    brian2.seed(seed)
+    ns = namespace(spec)
+    # One clock for every object: Brian2 runs a single-clock network on its fast path
+    # (with several clocks it works out which are due in Python at every time step).
+    clock = brian2.Clock(dt=spec.dt_ms * brian2.ms, name="clock")
+    neurons = brian2.NeuronGroup(
+        spec.neurons,
+        spec.equations,
+        threshold=spec.threshold,
+        reset=spec.reset,
+        refractory=spec.refractory,
+        method=spec.method,
+        namespace=ns,
+        clock=clock,
+        name="neurons",
+    )
+    for var, expr in spec.init.items():
+        setattr(neurons, var, expr)
+    synapses = []
+    for proj in spec.projections:
+        src, tgt = spec.population(proj.source), spec.population(proj.target)
+        syn = brian2.Synapses(
+            neurons[src.start : src.stop],
+            neurons[tgt.start : tgt.stop],
+            model=proj.model,
+            on_pre=proj.on_pre,
+            on_post=proj.on_post or None,
+            namespace=ns,
+            clock=clock,
+            name=proj.name,
+        )
+        if connect is not None and proj.name in connect:
+            i, j = connect[proj.name]
+            syn.connect(i=i, j=j)
+        else:
+            syn.connect(p=proj.p)
+        for var, expr in proj.init.items():
+            setattr(syn, var, expr)
+        synapses.append(syn)
+    return neurons, synapses
+
+
+class SpikingNetwork:
+    """A spec built in Brian2, advanced chunk by chunk, with a drive modulation can move.
+
+    Brian2 spends about a second setting up each ``run`` call (code objects, a full
+    garbage collection), far more than a short chunk takes to simulate. So the
+    network runs one long ``run`` on its own thread; a network operation on the
+    network's clock samples the chosen variables and, at every chunk boundary,
+    hands the chunk over and waits there until `advance` is called again: between
+    chunks the simulation is paused, and the caller may move the drive, take a
+    checkpoint or read state. Use it from one thread; only
+    `stop` may come from another (a signal handler, say).
+
+    Args:
+        spec: the network.
+        seed: random seed for connectivity, initial values and noise.
+        chunk_ms: simulated milliseconds per `advance`.
+        sampling: what `advance` samples besides spikes (None: nothing).
+        cache_dir: Brian2's compiled-code cache (HOLOMIND_HOME/brian2 by default).
+        target: "cython" (compiled, the default) or "numpy" (no compiler needed, slower).
+        checkpoint: bytes from `checkpoint()` to continue from.
+    """
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        *,
+        seed: int = 0,
+        chunk_ms: float = 100.0,
+        sampling: Sampling | None = Sampling(),
+        cache_dir: Path | None = None,
+        target: str = "cython",
+        checkpoint: bytes | None = None,
+    ) -> None:
+        if not spec.dt_ms <= chunk_ms <= _HORIZON_S * 1000:
+            raise InvalidInputError(
+                f"a chunk must be at least one time step ({spec.dt_ms} ms), got {chunk_ms} ms"
+            )
+        if cache_dir is None:
+            from holomind.config import Settings
+
+            cache_dir = Settings.load().home / "brian2"
+        configure_brian(cache_dir, target)
+        import brian2
+
+        self.spec = spec
+        self.seed = seed
+        self.chunk_ms = chunk_ms
+        self.sampling = sampling
+        self.drive_pa = 0.0  # offset of the drive from its starting value
+        self._t0 = 0.0  # network time when this process's Brian2 clock read 0
+        stored = _read_checkpoint(checkpoint, spec) if checkpoint is not None else None
+        connect = stored["connect"] if stored else None
+        self.neurons, self.synapses = build(spec, seed=seed, connect=connect)
+        self._ns = namespace(spec)
+        self._spikes = brian2.SpikeMonitor(self.neurons, name="spikes")
+        objects: list[Any] = [self.neurons, *self.synapses, self._spikes]
+        self.sample_neurons = np.zeros(0, np.int32)
+        self._sampled: dict[str, np.ndarray] = {}  # variable -> Brian2's own value array
+        if sampling is not None and sampling.neurons > 0:
+            variables = list(sampling.variables or spec.record)
+            unknown = [v for v in variables if v not in self.neurons.variables]
+            if unknown:
+                raise InvalidInputError(
+                    f"network {spec.name!r} has no variable {unknown[0]!r} to sample",
+                    hint=f"choose from: {', '.join(spec.record)}",
+                )
+            self.sample_neurons = np.arange(min(sampling.neurons, spec.neurons), dtype=np.int32)
+            for var in variables:
+                self._sampled[var] = self.neurons.variables[var].get_value()
+        steps = max(1, round(chunk_ms / spec.dt_ms))
+        self._chunk_steps = steps
+        self._sample_steps = max(1, round(sampling.every_ms / spec.dt_ms)) if sampling else 1
+        self._sample_t: list[int] = []  # time steps sampled in the chunk in progress
+        self._sample_rows: dict[str, list[np.ndarray]] = {v: [] for v in self._sampled}
+        # Called at the start of every time step on the network's own clock (a second
+        # clock would cost more than the call): samples, and pauses at chunk boundaries.
+        boundary = brian2.NetworkOperation(
+            self._tick, clock=self.neurons.clock, when="start", name="chunks"
+        )
+        self._timestep = self.neurons.clock.variables["timestep"].get_value()
+        self._net = brian2.Network(*objects, boundary)
+        if stored is not None:
+            self._restore(stored)
+        self.total_spikes = 0 if stored is None else int(stored["meta"]["total_spikes"])
+        self._go: queue.SimpleQueue[str] = queue.SimpleQueue()  # "go" | "close"
+        self._out: queue.SimpleQueue[Chunk | BaseException] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._chunk_start = 0  # Brian2 time step where the chunk in progress began
+        self._in_chunk = False
+        self._closed = False
+        # Generates and compiles every code object now, not inside the first chunk.
+        self._net.run(0 * brian2.second, namespace=self._ns)
+
+    # -- running ---------------------------------------------------------------
+
+    @property
+    def t(self) -> float:
+        """Network time, seconds (continues across checkpoints)."""
+        return self._t0 + self._brian_t()
+
+    def _brian_t(self) -> float:
+        # After a stopped run Brian2 leaves a clock's VariableView in Network.t_.
+        return float(np.asarray(self._net.t_))
+
+    def advance(self) -> Chunk:
+        """Simulate one chunk (shorter if `stop()` cut it) and return what happened in it."""
+        if self._closed:
+            raise InvalidInputError("the network is closed")
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._serve, name="brian2", daemon=True)
+            self._thread.start()
+        self._in_chunk = True
+        self._go.put("go")
+        out = self._out.get()
+        self._in_chunk = False
+        if isinstance(out, BaseException):
+            self._closed = True
+            raise out
+        return out
+
+    def stop(self) -> None:
+        """End the chunk in progress at the next time step (safe from any thread)."""
+        if self._in_chunk:
+            self._net.stop()
+
+    def close(self) -> None:
+        """End the Brian2 thread; the network cannot advance after this."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None and self._thread.is_alive():
+            self._go.put("close")
+            self._thread.join(5)
+
+    def shift_drive(self, delta_pa: float) -> float:
+        """Move the drive by `delta_pa` (clipped to the spec's bounds); return the move made."""
+        import brian2
+
+        d = self.spec.drive
+        new = min(max(self.drive_pa + delta_pa, d.low_pa), d.high_pa)
+        moved = new - self.drive_pa
+        if moved:
+            var = getattr(self.neurons, d.variable)
+            setattr(self.neurons, d.variable, var + moved * brian2.pA)
+            self.drive_pa = new
+        return moved
+
+    def _serve(self) -> None:
+        """The Brian2 thread: one long run, paused at every chunk boundary."""
+        import brian2
+
+        if self._go.get() == "close":
+            return
+        self._chunk_start = int(self._timestep[0])
+        try:
+            self._net.run(_HORIZON_S * brian2.second, namespace=self._ns)
+        except _Closing:
+            return
+        except BaseException as exc:
+            self._out.put(exc)
+            return
+        # Stopped inside a chunk: hand over the part that was simulated.
+        self._out.put(self._collect())
+
+    def _tick(self) -> None:
+        """Network operation at the start of each time step (Brian2 thread)."""
+        step = int(self._timestep[0])
+        if step % self._chunk_steps == 0 and step > self._chunk_start:
+            # A chunk boundary: hand the chunk over, then wait for the next `advance`.
+            self._out.put(self._collect())
+            if self._go.get() == "close":
+                raise _Closing
+        if self._sampled and step % self._sample_steps == 0:
+            self._sample_t.append(step)
+            for var, values in self._sampled.items():
+                self._sample_rows[var].append(values[self.sample_neurons])
+
+    def _collect(self) -> Chunk:
+        dt = self.spec.dt_ms / 1000
+        start = self._t0 + self._chunk_start * dt
+        self._chunk_start = int(self._timestep[0])
+        i = np.asarray(self._spikes.i_[:], dtype=np.int32).copy()
+        t = np.asarray(self._spikes.t_[:], dtype=np.float64) + self._t0
+        _clear_spike_monitor(self._spikes)
+        self.total_spikes += len(i)
+        pops = {}
+        for pop in self.spec.populations:
+            pops[pop.name] = int(np.count_nonzero((i >= pop.start) & (i < pop.stop)))
+        chunk = Chunk(
+            t_start=start,
+            t_end=self.t,
+            spike_i=i,
+            spike_t=t,
+            sample_t=np.asarray(self._sample_t, dtype=np.float64) * dt + self._t0,
+            sample_neurons=self.sample_neurons,
+            population_spikes=pops,
+            mean_v=float(np.mean(self.neurons.v_[:])),
+        )
+        n = len(self.sample_neurons)
+        for var, rows in self._sample_rows.items():
+            chunk.samples[var] = np.array(rows).reshape(len(rows), n)
+            rows.clear()
+        self._sample_t.clear()
+        return chunk
+
+    # -- checkpoints -------------------------------------------------------------
+
+    def checkpoint(self) -> bytes:
+        """The whole state as bytes (an .npz without pickles): continue with `checkpoint=`."""
+
+        now = self._brian_t()
+        arrays: dict[str, np.ndarray] = {}
+        for obj in (self.neurons, *self.synapses):
+            states = obj.get_states(units=False, read_only_variables=False)
+            for var, value in states.items():
+                if obj.variables[var].owner.name != obj.name:
+                    continue  # a neuron's variable seen through the synapses
+                value = np.asarray(value)
+                if var in _TIME_VARIABLES:
+                    value = value - now
+                arrays[f"{obj.name}/{var}"] = value
+        for syn in self.synapses:
+            arrays[f"{syn.name}/_i"] = np.asarray(syn.i[:], dtype=np.int32)
+            arrays[f"{syn.name}/_j"] = np.asarray(syn.j[:], dtype=np.int32)
+        meta = {
+            "format": CHECKPOINT_FORMAT,
+            "spec": self.spec.name,
+            "fingerprint": self.spec.fingerprint(),
+            "neurons": self.spec.neurons,
+            "seed": self.seed,
+            "t": self.t,
+            "drive_pa": self.drive_pa,
+            "total_spikes": self.total_spikes,
+        }
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        out = io.BytesIO()
+        np.savez(out, **arrays)
+        return out.getvalue()
+
+    def _restore(self, stored: dict[str, Any]) -> None:
+        import brian2
+
+        meta, arrays = stored["meta"], stored["arrays"]
+        for obj in (self.neurons, *self.synapses):
+            prefix = obj.name + "/"
+            values = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            values = {k: v for k, v in values.items() if not k.startswith("_")}
+            try:
+                obj.set_states(values, units=False)
+            except (KeyError, ValueError, TypeError) as exc:
+                raise _corrupt(f"state of {obj.name} does not fit: {exc}") from None
+        # A fresh random stream keyed by seed and time: restoring Brian2's own generator
+        # state into the compiled code crashes it, and the noise needs no exact replay.
+        brian2.seed((self.seed * 1_000_003 + round(float(meta["t"]) * 1e4)) % 2**32)
+        self._t0 = float(meta["t"])
+        self.drive_pa = float(meta["drive_pa"])
+
+
+def _clear_spike_monitor(mon: Any) -> None:
+    # Brian2 monitors only grow; emptying them after each chunk keeps memory flat.
+    mon.resize(0)
+    mon.variables["N"].set_value(0)
+
+
+def _corrupt(why: str) -> CorruptFileError:
+    return CorruptFileError(
+        f"the stored network state cannot be used ({why})",
+        hint="start a new run with another --db, or resume with the network it was made with",
+    )
+
+
+def _read_checkpoint(blob: bytes, spec: NetworkSpec) -> dict[str, Any]:
+    """Parse and check checkpoint bytes against `spec`; anything off is a CorruptFileError."""
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(arrays.pop("meta").tobytes())
+    except (ValueError, OSError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        raise _corrupt(f"unreadable: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        raise _corrupt("unknown format")
+    if meta.get("fingerprint") != spec.fingerprint():
+        raise InvalidInputError(
+            f"the stored run is of another network ({meta.get('spec')}, "
+            f"{meta.get('neurons')} neurons)",
+            hint="leave out --network/--neurons when resuming, or use another --db",
+        )
+    needed = ("t", "drive_pa", "total_spikes")
+    if any(k not in meta for k in needed):
+        raise _corrupt("missing fields")
+    connect = {}
+    for proj in spec.projections:
+        i, j = arrays.get(f"{proj.name}/_i"), arrays.get(f"{proj.name}/_j")
+        if i is None or j is None or i.shape != j.shape or i.ndim != 1:
+            raise _corrupt(f"no connectivity for {proj.name}")
+        src, tgt = spec.population(proj.source), spec.population(proj.target)
+        if len(i) and (i.min() < 0 or i.max() >= src.size or j.min() < 0 or j.max() >= tgt.size):
+            raise _corrupt(f"connectivity of {proj.name} out of range")
+        connect[proj.name] = (i, j)
+    return {"meta": meta, "arrays": arrays, "connect": connect}
+
+
+def mean_rate(spikes: int, neurons: int, seconds: float) -> float:
+    """Spikes per neuron per second (0 for an empty interval)."""
+    return spikes / neurons / seconds if seconds > 0 and neurons > 0 else 0.0
+
+
+def rates_by_neuron(chunk: Chunk, n: int) -> list[float]:
+    """The firing rate of each of the first `n` neurons over the chunk, Hz."""
+    if chunk.duration <= 0 or n == 0:
+        return [0.0] * n
+    counts = np.bincount(chunk.spike_i[chunk.spike_i < n], minlength=n)
+    return (counts / chunk.duration).round(3).tolist()
