@@ -55,7 +55,7 @@ def test_large_library_reads_its_index_without_mapping_it(tmp_path: Path) -> Non
     route = lib.router.route(torch.from_numpy(sig[[7, 4321]]))
     assert route.ids[:, 0].tolist() == [7, 4321]
     assert lib.path_of(4321) == tmp_path / "lib" / "domain_008" / "cart_0321"
-    lib.router.hebbian_update([7, 8], [1.0, 2.0])
+    lib.router.homeostasis_update(np.array([8, 8]), np.array([7, 7]), [7, 8])
     lib.flush()
     assert not mapped_files() & {"domains.i32", "locals.i32", "strengths.f32"}
     lib.close()

@@ -1,4 +1,4 @@
-"""Router: exact and hierarchical search agree; Hebbian strengths are zero-sum and bounded."""
+"""Router: exact and hierarchical search agree; Hebbian routes and homeostasis act as specified."""
 
 from __future__ import annotations
 
@@ -51,18 +51,62 @@ def test_hierarchical_recall_against_exact(tmp_path: Path) -> None:
     hier.close()
 
 
-def test_hebbian_update_is_zero_sum_and_bounded() -> None:
-    cfg = RouterConfig(active_k=3, hebbian_lr=0.5)
+def test_routes_without_learnt_hebbian_state_are_the_index_alone() -> None:
+    rng = np.random.default_rng(0)
+    sig = rng.standard_normal((6, 4)).astype(np.float32)
+    index = LinearIndex(sig, rng.standard_normal(6).astype(np.float32))
+    router = Router(
+        RouterConfig(active_k=2), index, np.ones(6, np.float32), np.zeros((6, 4), np.float32)
+    )
+    q = rng.standard_normal((5, 4)).astype(np.float32)
+    route = router.route(torch.from_numpy(q))
+    scores, ids = index.search(q, 2)
+    assert torch.equal(route.ids, torch.from_numpy(ids))
+    assert torch.equal(route.scores, torch.from_numpy(scores))  # bit for bit
+
+
+def test_hebbian_update_moves_only_the_learners_routes_toward_their_inputs() -> None:
+    cfg = RouterConfig(active_k=2, prefetch=0, hebbian_lr=0.1, hebbian_decay=0.5, hebbian_max=10.0)
+    hebbian = np.zeros((3, 2), np.float32)
+    hebbian[1] = [1.0, 1.0]
+    strengths = np.ones(3, np.float32)
+    router = Router(cfg, ExactIndex(np.eye(3, 2, dtype=np.float32)), strengths, hebbian)
+    phi = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    route = router.route(phi)
+    # scores: index cosine + φ·w (cartridge 1's route is already strong: +1 everywhere)
+    assert route.ids.tolist() == [[0, 1], [1, 0]]
+    assert route.scores.tolist() == [[1.0, 1.0], [2.0, 0.0]]
+    # drives above θ (the runner-up, cartridge 2: 0); a tie shares: a = (1 − 0.5·A) / 0.5
+    assert route.activations.flatten().tolist() == pytest.approx([2 / 3, 2 / 3, 2.0, 0.0])
+    losses = torch.tensor([[2.0, 1.0], [1.0, 3.0]])
+    router.hebbian_update(phi, route, losses, learners={1})
+    # cartridge 1: context 0 share .5 × advantage .5 × φ₀; context 1 share 1 × advantage 1 × φ₁
+    assert hebbian[1].tolist() == pytest.approx([0.5 + 0.1 * 0.125, 0.5 + 0.1 * 0.5])
+    assert hebbian[0].tolist() == [0.0, 0.0] and hebbian[2].tolist() == [0.0, 0.0]
+    assert strengths.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_hebbian_weights_stay_bounded() -> None:
+    cfg = RouterConfig(active_k=1, hebbian_lr=10.0, hebbian_max=2.0, hebbian_decay=0.0)
+    hebbian = np.zeros((2, 2), np.float32)
+    router = Router(cfg, ExactIndex(np.eye(2, dtype=np.float32)), np.ones(2, np.float32), hebbian)
+    phi = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    for _ in range(20):
+        route = router.route(phi)
+        router.hebbian_update(phi, route, torch.tensor([[1.0], [1.0]]), learners={0, 1})
+    assert np.linalg.norm(hebbian, axis=1).max() <= 2.0 + 1e-6
+
+
+def test_homeostasis_moves_strengths_toward_usage_targets_within_bounds() -> None:
+    cfg = RouterConfig(homeostasis=0.5, strength_min=0.5, strength_max=2.0)
     strengths = np.ones(3, dtype=np.float32)
     router = Router(cfg, ExactIndex(np.eye(3, dtype=np.float32)), strengths)
-    router.hebbian_update([0, 1, 2], [1.0, 2.0, 3.0])
-    assert strengths[0] > 1.0 > strengths[2]
-    assert abs(float(strengths.sum()) - 3.0) < 1e-5  # zero-sum, homeostasis keeps the mean
-    for _ in range(200):  # cartridge 0 always wins: it saturates, never monopolises
-        router.hebbian_update([0, 1, 2], [1.0, 2.0, 3.0])
-    assert strengths.max() <= cfg.strength_max and strengths.min() >= cfg.strength_min
-    route = router.route(torch.tensor([[0.0, 0.0, 1.0]]))
-    assert route.ids[0, 0].item() == 2  # a clear match still beats the strongest route
+    # cartridge 0 wins every context, though it owns half; 1 owns the other half, wins none
+    router.homeostasis_update(np.array([0, 0]), np.array([0, 1]), [0, 1, 2])
+    assert strengths.tolist() == pytest.approx([np.exp(-0.25), np.exp(0.25), 1.0])
+    for _ in range(50):
+        router.homeostasis_update(np.array([0, 0]), np.array([0, 1]), [0, 1])
+    assert strengths.tolist() == pytest.approx([0.5, 2.0, 1.0])  # clipped: never a monopoly
 
 
 def test_route_picks_nearest_signatures() -> None:
@@ -96,11 +140,11 @@ def test_file_vector_refuses_a_file_of_the_wrong_size(tmp_path: Path) -> None:
         FileVector(tmp_path / "d.i32", np.int32, 10)
 
 
-def test_hebbian_update_writes_through_a_file_vector(tmp_path: Path) -> None:
+def test_homeostasis_writes_through_a_file_vector(tmp_path: Path) -> None:
     np.ones(3, dtype=np.float32).tofile(tmp_path / "s.f32")
     strengths = FileVector(tmp_path / "s.f32", np.float32, 3, writable=True)
     router = Router(RouterConfig(active_k=3), ExactIndex(np.eye(3, dtype=np.float32)), strengths)
-    router.hebbian_update([0, 1, 2], [1.0, 2.0, 3.0])
+    router.homeostasis_update(np.array([2, 2]), np.array([0, 0]), [0, 2])
     on_disk = np.fromfile(tmp_path / "s.f32", np.float32)
     assert on_disk[0] > 1.0 > on_disk[2]
     assert router.route(torch.tensor([[1.0, 0.0, 0.0]])).ids[0, 0].item() == 0

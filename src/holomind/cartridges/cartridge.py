@@ -74,8 +74,7 @@ class CartridgeState:
     maturity: float = 0.0  # 0..1: how settled its loss is
     frozen: bool = False  # a frozen cartridge routes and predicts but no longer learns
     steps: int = 0  # training steps it has taken part in
-    loss_ema: float | None = None  # slow running mean of its own loss
-    loss_fast: float | None = None  # fast running mean, compared with the slow one for maturity
+    loss_window: list[float] = field(default_factory=list)  # its last own losses (maturity)
     created: float = field(default_factory=time.time)  # unix time of spawning
 
 

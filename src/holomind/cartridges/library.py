@@ -8,6 +8,7 @@ Layout (the seed's)::
       stem/                         stem.safetensors + config.json + tokenizer.json
       workspace.safetensors         the workspace layer's salience weights
       index/                        signatures.f32 (N, C), domains.i32, locals.i32, strengths.f32,
+                                    hebbian.f32 (N, C) (the routes' Hebbian weights),
                                     routing statistics counts.f64 (N,), sums.f64 (N, C),
                                     moments.f64 (C, C) (see router.RoutingStatistics)
       index/hier/                   domain-grouped signatures for hierarchical routing (large N)
@@ -230,6 +231,7 @@ class Library:
         n, dim, idx = self.registry["count"], self.registry["dim"], self.root / "index"
         self.large = n > RouterConfig().exact_limit
         self.statistics: RoutingStatistics | None = None
+        self.hebbian: np.ndarray | None = None  # (N, C); large libraries route without
         if self.large:
             # The per-cartridge vectors are never mapped: a mapped page a lookup touches
             # stays resident (and the kernel maps ~16 neighbours with it), so serving's
@@ -246,6 +248,13 @@ class Library:
             self.domains = _read(idx / "domains.i32", np.int32, n)
             self.locals = _read(idx / "locals.i32", np.int32, n)
             self.strengths = _read(idx / "strengths.f32", np.float32, n)
+            # libraries from before input-dependent routes have no file: all routes neutral
+            hebbian = idx / "hebbian.f32"
+            self.hebbian = (
+                _read(hebbian, np.float32, n * dim).reshape(n, dim)
+                if hebbian.is_file()
+                else np.zeros((n, dim), dtype=np.float32)
+            )
             if self.registry.get("routing_statistics") and n == 0:
                 self.statistics = RoutingStatistics.empty(dim)
             elif self.registry.get("routing_statistics"):
@@ -268,7 +277,7 @@ class Library:
             index: ExactIndex | HierarchicalIndex = HierarchicalIndex(hier, config.probe_domains)
         else:
             index = self._small_index(config)
-        return Router(config, index, self.strengths)
+        return Router(config, index, self.strengths, self.hebbian)
 
     def _small_index(self, config: RouterConfig) -> ExactIndex | LinearIndex:
         """The discriminant when the library has routing statistics, else the cosine."""
@@ -282,7 +291,10 @@ class Library:
         """Count context embeddings (n, C) as windows ``cart_id`` owns; its signature follows.
 
         The router is rebuilt by `refresh_router` (once per batch, not per cartridge).
+        A frozen cartridge's statistics and signature stay as they are.
         """
+        if cart_id in self.frozen_ids:
+            return
         if self.statistics is None:  # a library from before routing statistics: start them
             self._check_writable()
             dim = self.signatures.shape[1]
@@ -354,17 +366,37 @@ class Library:
         self.domains = np.append(self.domains, np.int32(domain))
         self.locals = np.append(self.locals, np.int32(entry["count"]))
         self.strengths = np.append(self.strengths, np.float32(1.0))
+        self.hebbian = np.concatenate([self.hebbian, np.zeros_like(sig)])
         if self.statistics is not None:
             self.statistics.grow()
         entry["count"] += 1
         self.registry["count"] = new_id + 1
+        if parent is not None:  # lineage, readable without opening every cartridge
+            self.registry.setdefault("parents", {})[str(new_id)] = parent
         self.refresh_router()
-        self.router.strengths = self.strengths
+        self.router.strengths, self.router.hebbian = self.strengths, self.hebbian
         with self._lock:
             self._cache[new_id] = cart
         self._dirty.add(new_id)
         self._evict()
         return cart
+
+    def freeze(self, cart_id: int) -> None:
+        """Stop a cartridge learning for good: it still routes and predicts, its files never
+        change again, and new data for it goes to a child (`CartridgeModel.assign`)."""
+        self._check_writable()
+        cart = self.get(cart_id)
+        if cart.state.frozen:
+            return
+        cart.state.frozen = True
+        cart.requires_grad_(False)
+        self.registry["frozen"] = sorted({*self.frozen_ids, cart_id})
+        self._dirty.add(cart_id)
+
+    @property
+    def frozen_ids(self) -> list[int]:
+        """The frozen cartridges (kept in the registry, so no cartridge is read to know)."""
+        return list(self.registry.get("frozen", []))
 
     def set_signature(self, cart_id: int, vector: torch.Tensor) -> None:
         """Move a cartridge's signature (its domain identity) to a new unit vector."""
@@ -495,6 +527,7 @@ class Library:
                 ("domains.i32", self.domains, np.int32),
                 ("locals.i32", self.locals, np.int32),
                 ("strengths.f32", self.strengths, np.float32),
+                ("hebbian.f32", self.hebbian, np.float32),
             ]
             if self.statistics is not None:
                 arrays += [

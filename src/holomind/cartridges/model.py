@@ -37,6 +37,7 @@ class BrainOutput:
     train_loss: torch.Tensor | None = None  # loss + own_loss: what training minimises
     route: Route | None = None
     cartridge_losses: dict[int, float] = field(default_factory=dict)  # own NLL per cartridge
+    stream_losses: torch.Tensor | None = None  # (B, k) each chosen cartridge's own NLL per context
     cartridges: list[Cartridge] = field(default_factory=list)  # the active set, by position
     embeddings: torch.Tensor | None = None  # (B, C) context stem embeddings
 
@@ -118,7 +119,8 @@ class CartridgeModel(nn.Module):
         out.loss = _nll(mix, targets)  # (B, k, T) own above; scalar here
         out.own_loss = (own * weights.detach()).sum(dim=1).mean()
         out.train_loss = out.loss + out.own_loss
-        per = own.detach().mean(dim=2).view(-1)  # (B*k,)
+        out.stream_losses = own.detach().mean(dim=2)  # (B, k)
+        per = out.stream_losses.view(-1)  # (B*k,)
         for j, cart in enumerate(carts):
             mask = sel == j
             out.cartridge_losses[cart.state.id] = float(per[mask].mean())
@@ -142,7 +144,10 @@ class CartridgeModel(nn.Module):
 
         With ``named`` (the data's sub-folder names the domain) only that domain's
         cartridges are candidates; otherwise every cartridge is. A spawned cartridge
-        starts from the nearest existing one (knowledge building). Returns (id, spawned).
+        starts from the nearest existing one (knowledge building). A document that
+        matches a frozen cartridge (and no unfrozen one) gets a child of it, in its
+        domain: the frozen one keeps its files, the child learns the new data.
+        Returns (id, spawned).
         """
         lib = self.library
         if lib.large:
@@ -157,12 +162,19 @@ class CartridgeModel(nn.Module):
         member = np.array(
             [not named or names[d] == domain for d in np.asarray(lib.domains)], dtype=bool
         )
-        candidates = np.where(member, sims, -np.inf)
-        if len(lib) and candidates.max() >= spawn_threshold:
-            return int(candidates.argmax()), False
-        parent = int(sims.argmax()) if len(lib) else None
-        if not named:
-            domain = f"domain_{len(names):03d}"
+        frozen = np.zeros(len(lib), dtype=bool)
+        frozen[lib.frozen_ids] = True
+        live = np.where(member & ~frozen, sims, -np.inf)
+        if len(lib) and live.max() >= spawn_threshold:
+            return int(live.argmax()), False
+        settled = np.where(member & frozen, sims, -np.inf)
+        if len(lib) and settled.max() >= spawn_threshold:
+            parent = int(settled.argmax())
+            domain = names[int(lib.domains[parent])]
+        else:
+            parent = int(sims.argmax()) if len(lib) else None
+            if not named:
+                domain = f"domain_{len(names):03d}"
         cart = lib.spawn(lib.domain_id(domain), embedding, parent=parent)
         return cart.state.id, True
 

@@ -11,9 +11,12 @@ does not (measured in docs/continual.md). Statistics are sums, so they grow
 exactly, experience after experience. Libraries without them (older ones,
 synthetic ones, large ones) score by the cosine to each signature.
 
-Each cartridge also has a Hebbian *strength*: routes whose cartridge beat the
-others' loss strengthen, the rest weaken, by a zero-sum update pulled back
-toward 1 (homeostasis) and clipped, so no cartridge can monopolise the routing.
+Routes also learn by seed 004's local rules (`cartridges.hebbian`): each
+cartridge has Hebbian weights over the input features — where it predicted
+better than its rivals, its route strengthens for inputs like those — and a
+homeostatic *strength* that follows a usage target, so no cartridge can
+monopolise the routing. Both start neutral (weights 0, strength 1): a library
+whose routes never learnt routes by its index alone, bit for bit.
 Small libraries are searched exactly (one matmul + top-k); large ones
 hierarchically: the library's domain centroids first, then exactly inside the
 few best domains, read from disk with ``pread`` so that the signature matrix is
@@ -30,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from holomind.cartridges.hebbian import hebbian_deltas, usage_error, winner_take_most
 from holomind.errors import CorruptFileError
 
 
@@ -38,11 +42,14 @@ class RouterConfig:
     """How contexts are routed to cartridges."""
 
     active_k: int = 4  # cartridges active per context (the seed's active_k)
-    hebbian_lr: float = 0.05  # strength change per unit of loss advantage
-    hebbian_weight: float = 0.05  # how far log-strength shifts a route score
-    homeostasis: float = 0.01  # per update, pull each used strength back toward 1 by this fraction
+    hebbian_lr: float = 0.05  # η: Hebbian weight change per unit of (share × loss advantage)
+    hebbian_weight: float = 1.0  # how far the Hebbian terms (φ·w, log strength) shift a score
+    hebbian_decay: float = 0.001  # per update, each learning route's weights decay by this share
+    hebbian_max: float = 2.0  # bound on the norm of a cartridge's Hebbian weights
+    homeostasis: float = 0.5  # η_h: log-strength change per unit of (usage target − usage)
     strength_min: float = 0.5  # strengths are clipped to [min, max] ...
     strength_max: float = 2.0  # ... so a route can be favoured, never made a monopoly
+    inhibition: float = 0.5  # β: lateral inhibition among the chosen (winner-take-most)
     shrinkage: float = 0.01  # discriminant routing: covariance shrinkage toward a scaled identity
     exact_limit: int = 4096  # libraries up to this many cartridges are searched exactly
     probe_domains: int = 2  # hierarchical search: domains searched exactly per query
@@ -56,6 +63,7 @@ class Route:
     ids: torch.Tensor  # (B, k) chosen cartridge ids, best first
     scores: torch.Tensor  # (B, k) route scores (discriminant or cosine, + Hebbian bias)
     runners_up: list[int]  # ids ranked just below the chosen ones: likely next
+    activations: torch.Tensor | None = None  # (B, k) winner-take-most activations of the chosen
 
 
 class ExactIndex:
@@ -281,21 +289,24 @@ def top_m(scores: np.ndarray, ids: np.ndarray, m: int) -> tuple[np.ndarray, np.n
 
 
 class Router:
-    """Scores contexts against signatures, picks the top k, and keeps Hebbian strengths."""
+    """Scores contexts against signatures, picks the top k, and learns routes by local rules."""
 
     def __init__(
         self,
         config: RouterConfig,
         index: ExactIndex | LinearIndex | HierarchicalIndex,
         strengths: np.ndarray | FileVector,
+        hebbian: np.ndarray | None = None,
     ) -> None:
+        """``hebbian`` (N, C): each cartridge's weights over input features (None: no such term)."""
         self.config = config
         self.index = index
         self.strengths = strengths
+        self.hebbian = hebbian
 
     @property
     def strengths(self) -> np.ndarray | FileVector:
-        """Hebbian strength per cartridge (N,), around 1.0; read from disk for large libraries."""
+        """Homeostatic strength per cartridge (N,), around 1; read from disk for large libraries."""
         return self._strengths
 
     @strengths.setter
@@ -307,26 +318,63 @@ class Router:
     def route(self, embeddings: torch.Tensor) -> Route:
         """Pick the top ``active_k`` cartridges for each context embedding (B, C)."""
         q = embeddings.detach().float().cpu().numpy()  # (B, C)
-        k = min(self.config.active_k, len(self.index))
-        m = min(len(self.index), 2 * k + self.config.prefetch)
-        cos, ids = self.index.search(q, m)  # (B, m)
-        bias = self.config.hebbian_weight * np.log(self._view[ids.ravel()])
-        scores, ids = top_m(cos + bias.reshape(ids.shape), ids, m)
-        runners = [int(i) for i in np.unique(ids[:, k : k + self.config.prefetch])]
+        c = self.config
+        k = min(c.active_k, len(self.index))
+        m = min(len(self.index), 2 * k + c.prefetch)
+        base, ids = self.index.search(q, m)  # (B, m)
+        bias = np.log(self._view[ids.ravel()]).reshape(ids.shape)  # (B, m)
+        if self.hebbian is not None:
+            bias = bias + np.einsum("bmc,bc->bm", self.hebbian[ids], q)
+        scores, ids = top_m(base + c.hebbian_weight * bias, ids, m)
+        threshold = scores[:, k : k + 1] if m > k else scores[:, k - 1 : k]  # θ: first runner-up
+        act = winner_take_most(scores[:, :k] - threshold, c.inhibition)
+        runners = [int(i) for i in np.unique(ids[:, k : k + c.prefetch])]
         return Route(
             ids=torch.from_numpy(np.ascontiguousarray(ids[:, :k])),
             scores=torch.from_numpy(np.ascontiguousarray(scores[:, :k])).float(),
             runners_up=runners,
+            activations=torch.from_numpy(act).float(),
         )
 
-    def hebbian_update(self, ids: list[int], losses: list[float]) -> None:
-        """Strengthen routes whose loss beat the group's mean, weaken the rest (zero-sum)."""
-        if len(ids) < 2:
+    def hebbian_update(
+        self, embeddings: torch.Tensor, route: Route, losses: torch.Tensor, learners: set[int]
+    ) -> None:
+        """``Δw_e = η · corr(φ(x), ΔL_e)`` for the ``learners`` among the routed cartridges.
+
+        ``embeddings`` (B, C) are the contexts' φ(x), ``losses`` (B, k) each chosen
+        cartridge's own loss on each context (see `cartridges.hebbian`).
+        """
+        if self.hebbian is None or route.activations is None:
             return
         c = self.config
-        loss = np.asarray(losses, dtype=np.float64)
-        idx = np.asarray(ids)
-        s = self._view[idx].astype(np.float64)
-        s += c.hebbian_lr * (loss.mean() - loss)  # fire together, wire together
-        s = 1.0 + (s - 1.0) * (1.0 - c.homeostasis)  # homeostasis: drift back toward 1
-        self._view[idx] = np.clip(s, c.strength_min, c.strength_max)
+        deltas = hebbian_deltas(
+            embeddings.detach().float().cpu().numpy(),
+            route.ids.numpy(),
+            losses.detach().float().cpu().numpy(),
+            route.activations.numpy(),
+            c.hebbian_lr,
+        )
+        for e, delta in deltas.items():
+            if e not in learners:
+                continue
+            w = (1.0 - c.hebbian_decay) * self.hebbian[e].astype(np.float64) + delta
+            norm = float(np.linalg.norm(w))
+            if norm > c.hebbian_max:
+                w *= c.hebbian_max / norm
+            self.hebbian[e] = w
+
+    def homeostasis_update(
+        self, first: np.ndarray, owners: np.ndarray, learners: list[int]
+    ) -> None:
+        """Move each learner's strength toward its usage target (see `cartridges.hebbian`).
+
+        ``first`` (B,) is each context's first-choice cartridge, ``owners`` (B,) the
+        cartridge that owns it.
+        """
+        if not learners:
+            return
+        c = self.config
+        idx = np.asarray(learners)
+        s = np.log(self._view[idx].astype(np.float64))
+        s += c.homeostasis * usage_error(first, owners, learners)
+        self._view[idx] = np.clip(np.exp(s), c.strength_min, c.strength_max)

@@ -1,12 +1,11 @@
 """Learning: one training loop with named life-cycle events, its stages, and the plugins on it."""
 
 from holomind.learning.data import Corpus, Document
+from holomind.learning.hebbian import HebbianRouting
 from holomind.learning.loop import Iteration, Loop, Plugin, Stage, TrainState
+from holomind.learning.maturity import MaturityFreezing, MaturityTracking
 from holomind.learning.plugins import (
     Checkpoint,
-    HebbianRouting,
-    MaturityFreezing,
-    MaturityTracking,
     PhaseSchedule,
     ProgressLine,
     RouterStatistics,

@@ -3,7 +3,8 @@
 Each is switched on by being in the trainer's plugin list (`standard_plugins`
 is what `holomind train` uses) and off by being left out — which is also how a
 benchmark ablates one. The learning rules that follow a cartridge step
-(`MaturityTracking`, `HebbianRouting`, `RouterStatistics`) touch only the
+(`MaturityTracking` and `MaturityFreezing` in `learning.maturity`,
+`HebbianRouting` in `learning.hebbian`, `RouterStatistics`) touch only the
 cartridges this experience trains.
 """
 
@@ -20,7 +21,9 @@ import numpy as np
 import psutil
 import torch
 
+from holomind.learning.hebbian import HebbianRouting
 from holomind.learning.loop import Plugin
+from holomind.learning.maturity import MaturityTracking
 
 
 @dataclass(frozen=True)
@@ -105,60 +108,6 @@ class PhaseSchedule(Plugin):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue in the saved phase."""
         self._current = state.get("current", -1)
-
-
-class MaturityTracking(Plugin):
-    """Fast and slow running means of each learning cartridge's loss; maturity = their agreement."""
-
-    def after_update(self, loop: Any) -> None:
-        """Update the means and maturity of the cartridges this step trained."""
-        if not _learning(loop):
-            return
-        lib, trainable = loop.library, loop.stage.trainable
-        for cart_id, loss in loop.iteration.output.cartridge_losses.items():
-            if cart_id not in trainable:
-                continue
-            st = lib.get(cart_id).state
-            st.steps += 1
-            st.loss_fast = loss if st.loss_fast is None else 0.7 * st.loss_fast + 0.3 * loss
-            st.loss_ema = loss if st.loss_ema is None else 0.97 * st.loss_ema + 0.03 * loss
-            if st.steps >= 20:
-                drift = abs(st.loss_fast - st.loss_ema) / max(st.loss_ema, 1e-6)
-                st.maturity = float(max(0.0, 1.0 - 10.0 * drift))
-            lib.mark_dirty(cart_id)
-
-
-class MaturityFreezing(Plugin):
-    """Freezes learning cartridges whose loss has settled, once the phase allows freezing."""
-
-    def __init__(self, min_steps: int = 200) -> None:
-        self.min_steps = min_steps
-
-    def after_update(self, loop: Any) -> None:
-        """Freeze every cartridge this step trained whose maturity passed the phase's threshold."""
-        s = loop.state
-        if not _learning(loop) or s.freeze_threshold is None:
-            return
-        for cart in loop.iteration.output.cartridges:
-            st = cart.state
-            if st.id not in loop.stage.trainable or st.frozen:
-                continue
-            if st.steps >= self.min_steps and st.maturity >= s.freeze_threshold:
-                st.frozen = True
-                cart.requires_grad_(False)
-                loop.library.mark_dirty(st.id)
-
-
-class HebbianRouting(Plugin):
-    """Routes whose cartridge beat the others' loss strengthen (the router's Hebbian rule)."""
-
-    def after_update(self, loop: Any) -> None:
-        """Update the strengths of the learning cartridges active in this step."""
-        if not _learning(loop):
-            return
-        losses = loop.iteration.output.cartridge_losses
-        ids = [i for i in losses if i in loop.stage.trainable]
-        loop.library.router.hebbian_update(ids, [losses[i] for i in ids])
 
 
 class RouterStatistics(Plugin):
