@@ -77,7 +77,7 @@ def test_hebbian_update_moves_only_the_learners_routes_toward_their_inputs() -> 
     assert route.ids.tolist() == [[0, 1], [1, 0]]
     assert route.scores.tolist() == [[1.0, 1.0], [2.0, 0.0]]
     # drives above θ (the runner-up, cartridge 2: 0); a tie shares: a = (1 − 0.5·A) / 0.5
-    assert route.activations.flatten().tolist() == pytest.approx([2 / 3, 2 / 3, 2.0, 0.0])
+    assert route.activations(0.5).flatten().tolist() == pytest.approx([2 / 3, 2 / 3, 2.0, 0.0])
     losses = torch.tensor([[2.0, 1.0], [1.0, 3.0]])
     router.hebbian_update(phi, route, losses, learners={1})
     # cartridge 1: context 0 share .5 × advantage .5 × φ₀; context 1 share 1 × advantage 1 × φ₁

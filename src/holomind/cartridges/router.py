@@ -63,7 +63,17 @@ class Route:
     ids: torch.Tensor  # (B, k) chosen cartridge ids, best first
     scores: torch.Tensor  # (B, k) route scores (discriminant or cosine, + Hebbian bias)
     runners_up: list[int]  # ids ranked just below the chosen ones: likely next
-    activations: torch.Tensor | None = None  # (B, k) winner-take-most activations of the chosen
+    threshold: torch.Tensor | None = None  # (B,) θ: the first runner-up's score
+
+    def activations(self, inhibition: float) -> np.ndarray:
+        """Winner-take-most activations (B, k) of the chosen, driven by their scores above θ.
+
+        Computed when asked (by the Hebbian update), so serving does not pay for it.
+        """
+        if self.threshold is None:
+            raise ValueError("this route has no threshold (it was not made by Router.route)")
+        drive = (self.scores - self.threshold[:, None]).numpy()
+        return winner_take_most(drive, inhibition)
 
 
 class ExactIndex:
@@ -326,14 +336,13 @@ class Router:
         if self.hebbian is not None:
             bias = bias + np.einsum("bmc,bc->bm", self.hebbian[ids], q)
         scores, ids = top_m(base + c.hebbian_weight * bias, ids, m)
-        threshold = scores[:, k : k + 1] if m > k else scores[:, k - 1 : k]  # θ: first runner-up
-        act = winner_take_most(scores[:, :k] - threshold, c.inhibition)
+        threshold = scores[:, k] if m > k else scores[:, k - 1]  # θ: the first runner-up
         runners = [int(i) for i in np.unique(ids[:, k : k + c.prefetch])]
         return Route(
             ids=torch.from_numpy(np.ascontiguousarray(ids[:, :k])),
             scores=torch.from_numpy(np.ascontiguousarray(scores[:, :k])).float(),
             runners_up=runners,
-            activations=torch.from_numpy(act).float(),
+            threshold=torch.from_numpy(np.ascontiguousarray(threshold)).float(),
         )
 
     def hebbian_update(
@@ -344,14 +353,14 @@ class Router:
         ``embeddings`` (B, C) are the contexts' φ(x), ``losses`` (B, k) each chosen
         cartridge's own loss on each context (see `cartridges.hebbian`).
         """
-        if self.hebbian is None or route.activations is None:
+        if self.hebbian is None:
             return
         c = self.config
         deltas = hebbian_deltas(
             embeddings.detach().float().cpu().numpy(),
             route.ids.numpy(),
             losses.detach().float().cpu().numpy(),
-            route.activations.numpy(),
+            route.activations(c.inhibition),
             c.hebbian_lr,
         )
         for e, delta in deltas.items():
