@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 
-from holomind.cartridges import Library
-from holomind.learning import Corpus, TrainConfig, Trainer
+from holomind.cartridges import CartridgeConfig, Library, Stem, StemConfig
+from holomind.learning import Corpus, MaturityFreezing, MaturityTracking, TrainConfig, Trainer
 from holomind.learning.maturity import maturity
 from holomind.learning.texts import build_corpus
 
@@ -36,6 +37,46 @@ def test_one_noisy_step_neither_matures_nor_freezes_a_cartridge() -> None:
     falling = [2.0] * 50 + [1.98] * 49
     for last in (0.5, 1.98, 2.0, 3.0, 10.0):
         assert maturity([*falling, last], window=100) == pytest.approx(0.9)
+
+
+def loop_on(lib: Library, losses: dict[int, float], threshold: float | None) -> SimpleNamespace:
+    """What the two plugins read of a cartridge step."""
+    carts = [lib.get(i) for i in losses]
+    return SimpleNamespace(
+        state=SimpleNamespace(stage="cartridges", freeze_threshold=threshold),
+        library=lib,
+        stage=SimpleNamespace(trainable=set(losses)),
+        iteration=SimpleNamespace(
+            output=SimpleNamespace(cartridge_losses=losses, cartridges=carts)
+        ),
+    )
+
+
+def test_tracking_fills_the_window_and_freezing_waits_for_the_phase_threshold(
+    tmp_path: Path,
+) -> None:
+    lib = Library.create(
+        tmp_path / "lib",
+        Stem(StemConfig(block_size=32, n_layer=2, n_head=2, n_embd=32)),
+        CartridgeConfig(rank=2),
+    )
+    domain = lib.domain_id("d")
+    for _ in range(2):
+        lib.spawn(domain, torch.randn(32))
+    tracking, freezing = MaturityTracking(window=4), MaturityFreezing(min_steps=4)
+    # cartridge 0's loss is level, cartridge 1's still falls by 10 % per half-window
+    for step, falling in enumerate((2.0, 2.0, 1.8, 1.8, 1.6)):
+        loop = loop_on(lib, {0: 2.0, 1: falling}, threshold=None if step < 4 else 0.95)
+        tracking.after_update(loop)
+        freezing.after_update(loop)
+    zero, one = lib.get(0).state, lib.get(1).state
+    assert zero.loss_window == [2.0] * 4 and zero.steps == 5 and zero.maturity == 1.0
+    assert one.loss_window == [2.0, 1.8, 1.8, 1.6] and one.maturity == pytest.approx(0.0)
+    assert zero.frozen and not one.frozen and lib.frozen_ids == [0]
+    assert not any(p.requires_grad for p in lib.get(0).parameters())
+    tracking.after_update(loop_on(lib, {0: 9.0, 1: 1.6}, threshold=0.95))
+    assert lib.get(0).state.loss_window == [2.0] * 4  # frozen: nothing of it changes any more
+    lib.close()
 
 
 def digests(folder: Path) -> dict[str, str]:
