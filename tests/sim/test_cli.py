@@ -62,9 +62,13 @@ def test_two_seconds_make_a_summary_a_sound_log_and_a_plot(sim_home: Path, tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(
+    ("sig", "group"),
+    [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)],
+    ids=["SIGTERM", "SIGINT", "Ctrl-C"],  # Ctrl-C: the terminal signals the whole process group
+)
 def test_a_signal_stops_the_run_with_a_complete_log(
-    sig: signal.Signals, sim_home: Path, tmp_path: Path
+    sig: signal.Signals, group: bool, sim_home: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "sim.db"
     proc = subprocess.Popen(
@@ -84,13 +88,17 @@ def test_a_signal_stops_the_run_with_a_complete_log(
         stderr=subprocess.PIPE,
         text=True,
         env=sim_env(sim_home),
+        start_new_session=group,
     )
     assert proc.stderr is not None
     for line in proc.stderr:  # wait until the simulation is under way
         if line.startswith("sim seed: t ") and float(line.split()[3].split("/")[0]) >= 0.3:
             break
     sent = time.monotonic()
-    proc.send_signal(sig)
+    if group:
+        os.killpg(proc.pid, sig)  # the activity log's writer process gets it too
+    else:
+        proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     took = time.monotonic() - sent
     assert proc.returncode == 0, err
