@@ -23,7 +23,7 @@ def test_no_request_makes_the_server_fail(server: Server) -> None:
     # be below 500 (schemathesis' own pytest plug-in does not run on this pytest).
     schema = schemathesis.openapi.from_url(f"{server.url}/api/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 28
+    assert len(operations) == 37
     # The event stream never ends by design; tests/server/routes/test_core.py reads it.
     operations = [op for op in operations if op.path != "/stream/metrics"]
 
@@ -67,4 +67,13 @@ def test_the_schema_describes_every_api_route(server: Server) -> None:
         "/api/soup/start",
         "/api/soup",
         "/api/soup/image.png",
+        "/api/sim/start",
+        "/api/sim",
+        "/api/sim/modulate",
+        "/api/agents",
+        "/api/agents/messages",
+        "/api/agents/{name}",
+        "/api/agents/messages/{message_id}/adopt",
+        "/api/ledger",
+        "/api/ledger/verify",
     }

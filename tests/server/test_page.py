@@ -20,13 +20,15 @@ from typing import Any
 import pytest
 from PIL import Image, ImageStat
 
+from tests.neuro.conftest import brian_cache  # noqa: F401 -- the session-wide fixture
 from tests.server.conftest import TINY_TRAINING, Server, screenshot
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture(scope="module")
-def server(start_server, corpus: Path) -> Server:
+def server(start_server, corpus: Path, module_home: Path, brian_cache: Path) -> Server:  # noqa: F811
+    (module_home / "brian2").symlink_to(brian_cache, target_is_directory=True)
     return start_server("--max-tokens", "32")
 
 
@@ -93,7 +95,17 @@ def job_state(server: Server, kind: str) -> str:
 
 def test_the_page_loads_every_view_without_errors(page: Any) -> None:
     names = [a.get_attribute("id")[4:] for a in page.query_selector_all("nav a")]
-    assert names == ["chat", "memory", "training", "cartridges", "soup", "workspace"]
+    assert names == [
+        "chat",
+        "memory",
+        "training",
+        "cartridges",
+        "soup",
+        "sim",
+        "agents",
+        "ledger",
+        "workspace",
+    ]
     assert page.title() == "HoloMind"
     assert page.problems == []
 
@@ -174,6 +186,42 @@ def test_the_soup_updates_live(page: Any, server: Server) -> None:
     assert canvas_colours(page, "#soup-entropy") > 3
     assert canvas_colours(page, "#soup-diversity") > 3
     shoot(page, "soup")
+
+
+def test_the_simulation_runs_with_its_agent_from_the_page(page: Any, server: Server) -> None:
+    show(page, "sim")
+    for name, value in {"neurons": 200, "chunk_ms": 50, "soup_programs": 256}.items():
+        page.fill(f"#sim-form input[name={name}]", str(value))
+    page.click("#sim-start")
+    page.wait_for_selector("#sim-state .chip.running", timeout=120_000)
+    until(page, "() => Number(document.querySelector('#sim-raster').dataset.points) > 100")
+    until(page, "() => Number(document.querySelector('#sim-rate').dataset.points) > 10")
+    page.wait_for_selector("#sim-decisions tr td:nth-child(2):text('rl-agent')")
+    page.click("#sim-increase")
+    page.wait_for_selector("#sim-decisions tr td:nth-child(2):text('person')")
+    assert canvas_colours(page, "#sim-raster") > 3
+    shoot(page, "sim")
+
+
+def test_the_agents_view_shows_the_agent_learning(page: Any, server: Server) -> None:
+    show(page, "agents")
+    until(page, "() => Number(document.querySelector('#agents-rewards').dataset.points) > 45")
+    page.wait_for_selector("#agents-table tr td:text('rl-agent')")
+    assert canvas_colours(page, "#agents-rewards") > 3
+    shoot(page, "agents")
+
+
+def test_the_ledger_view_shows_rewards_and_verifies(page: Any, server: Server) -> None:
+    show(page, "ledger")
+    page.wait_for_selector("#ledger-balances tr td:text('rl-agent')", timeout=60_000)
+    page.wait_for_selector("#ledger-entries tr td:text('mint')")
+    page.click("#ledger-verify")
+    page.wait_for_selector("#ledger-verdict .good")
+    assert page.inner_text("#ledger-verdict").startswith("verified: ")
+    shoot(page, "ledger")
+    job = next(j for j in server.client.get("/api/jobs").json() if j["kind"] == "sim")
+    server.client.post(f"/api/jobs/{job['id']}/stop")
+    server.wait_state(job["id"], "stopped")
 
 
 def test_the_workspace_shows_every_key_live(page: Any, server: Server) -> None:

@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from holomind import __version__
+from holomind.cli import agents as agents_cli
 from holomind.cli import cartridges as cartridges_cli
 from holomind.cli import chat as chat_cli
 from holomind.cli import config as config_cli
@@ -75,6 +76,7 @@ app.command("soup")(soup_cli.soup)
 app.command("sim")(sim_cli.sim)
 app.command("serve")(serve_cli.serve)
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(agents_cli.app, name="agents")
 
 
 def main(argv: list[str] | None = None) -> None:

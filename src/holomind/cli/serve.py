@@ -73,6 +73,7 @@ def serve(
             network=s.network_path,
             library=s.library_path,
             data_root=root,
+            home=s.home,
             host=host,
             port=port,
             token=token,

@@ -101,6 +101,13 @@ def sim(
     threads: int | None = typer.Option(
         None, "--threads", min=1, help="Threads for the embedded model and the soup."
     ),
+    agents: bool = typer.Option(
+        False,
+        "--agents",
+        help="Run the agents: the RL agent modulates after every chunk (learning, resumed from "
+        "HOME/agents) in the LLM modulator's place, and LLM agents spawn on novelty; rewards "
+        "go to HOME/ledger.",
+    ),
 ) -> None:
     """Run the spiking network, a soup and an LLM modulator on one global workspace."""
     from holomind.neuro.log import ActivityLog, read_meta
@@ -131,7 +138,7 @@ def sim(
         chunk_ms=chunk_ms,
         soup=not no_soup,
         soup_programs=soup_programs,
-        band_hz=_band(band),
+        band_hz=parse_band(band),
         llm_interval_s=llm_interval,
         llm_context=llm_context,
         target=codegen.value,
@@ -170,11 +177,23 @@ def sim(
         cache = s.home / "brian2"
         if not as_json:
             err_console.print(f"building the {config.network} network (compiled code in {cache})")
+        # With agents the RL agent is the network's controller and the model serves the LLM
+        # agents: two controllers writing `modulation` every chunk would only fight.
+        modulator = None if agents else llm
         if resume:
-            simulation = Simulation.resume(path, config, backend=llm, cache_dir=cache)
+            simulation = Simulation.resume(path, config, backend=modulator, cache_dir=cache)
         else:
-            simulation = Simulation(config, db=path, backend=llm, cache_dir=cache)
+            simulation = Simulation(config, db=path, backend=modulator, cache_dir=cache)
         running.append(simulation)
+        team = None
+        if agents:
+            from holomind.agents.live import AgentPaths, SimAgents
+
+            try:
+                team = SimAgents(simulation, AgentPaths.under(s.home), backend=llm)
+            except BaseException:
+                simulation.close()
+                raise
         recorder = None
         if plot is not None:
             from holomind.sim.plot import Recorder
@@ -191,10 +210,16 @@ def sim(
                 recorder.close()
                 recorder.save_png(plot)
         finally:
-            simulation.close()
-            if llm is not None:
-                llm.close()
+            try:
+                if team is not None:
+                    team.close()
+            finally:
+                simulation.close()
+                if llm is not None:
+                    llm.close()
     summary = simulation.summary()
+    if team is not None:
+        summary["agents"] = team.summary()
     if as_json:
         print_json(summary)
         return
@@ -205,9 +230,25 @@ def sim(
         + (f"; plot in {plot}" if plot is not None else ""),
         highlight=False,
     )
+    if team is not None:
+        rl, llm_agents = summary["agents"]["rl"], summary["agents"]["llm"]
+        spoke = (
+            ""
+            if llm_agents is None
+            else (
+                f"; LLM agents: {llm_agents['spawned']} spawned, {llm_agents['messages']} messages"
+            )
+        )
+        err_console.print(
+            f"agents: {rl['agent']} finished {rl['session_episodes']} episodes (best return "
+            f"{rl['best_return']}), {len(rl['rewards'])} rewards paid{spoke}; book "
+            f"{summary['agents']['db']}, ledger {summary['agents']['ledger']['path']}",
+            highlight=False,
+        )
 
 
-def _band(text: str) -> tuple[float, float]:
+def parse_band(text: str) -> tuple[float, float]:
+    """LOW:HIGH in Hz as a pair; one clear line if it is not that."""
     try:
         low, high = (float(x) for x in text.split(":"))
     except ValueError:

@@ -21,6 +21,7 @@ class ServerOptions:
     network: Path  # the pixel network the chat and memory views use
     library: Path  # the cartridge library training writes and the cartridge views read
     data_root: Path  # training data folders are named relative to this folder
+    home: Path | None = None  # HOLOMIND_HOME: the simulation's logs, the agents, the ledger
     host: str = "127.0.0.1"
     port: int = 8000
     token: str | None = None  # required off loopback

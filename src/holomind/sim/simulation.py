@@ -170,6 +170,9 @@ class Simulation:
                 interval_s=config.llm_interval_s,
                 context=config.llm_context,
             )
+        # Called with each chunk's `neuro/state` in the network's thread, before the next
+        # chunk starts: an agent that acts here lands its modulation on the next chunk.
+        self.chunk_listeners: list[Callable[[dict[str, Any]], None]] = []
         self._started = time.perf_counter()
         self._closed = False
 
@@ -201,6 +204,8 @@ class Simulation:
         state = self.network.step()
         if soup and self.soup is not None:
             self.soup.step()
+        for listener in self.chunk_listeners:
+            listener(state)
         return state
 
     def modulate(self, action: str, strength: float = 1.0, source: str = "agent") -> int:
@@ -310,7 +315,9 @@ class Simulation:
         try:
             # Whole chunks: a duration that is not a multiple of the chunk rounds up.
             while not self._stop.is_set() and node.net.t < end - node.net.spec.dt_ms / 2000:
-                node.step()
+                state = node.step()
+                for listener in self.chunk_listeners:
+                    listener(state)
                 if time.monotonic() - last_checkpoint >= self.config.checkpoint_s:
                     node.checkpoint()
                     last_checkpoint = time.monotonic()

@@ -43,9 +43,12 @@ def test_the_page_and_its_assets_come_from_the_package(server: Server) -> None:
 
 def test_views_are_listed_from_the_package(server: Server) -> None:
     assert server.client.get("/api/views").json() == [
+        "agents",
         "cartridges",
         "chat",
+        "ledger",
         "memory",
+        "sim",
         "soup",
         "training",
         "workspace",

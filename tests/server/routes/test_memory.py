@@ -63,6 +63,19 @@ def test_teach_then_list_show_and_search(server: Server, taught: list[dict]) -> 
     assert (stats["records"], stats["with_vectors"], stats["clean"]) == (3, 3, True)
 
 
+def test_each_page_of_a_paged_network_is_served(start_server, tmp_path: Path) -> None:
+    home = tmp_path / "paged"
+    net = PixelNetwork(home / "network.png", embedder="none", page_height=256)
+    while len(net.pages()) < 2:
+        net.append_many([(f"Question {len(net)}?", "An answer long enough to take rows.")] * 4)
+    pages = net.pages()
+    server = start_server(home=home)
+    newest = server.client.get("/api/memory/network.png")
+    assert newest.headers["x-network-pages"] == str(len(pages))
+    assert newest.content == pages[-1].read_bytes()
+    assert server.client.get("/api/memory/network.png?page=0").content == pages[0].read_bytes()
+
+
 @pytest.mark.parametrize(
     "body",
     [{"question": "", "answer": "a"}, {"question": "q"}, {"question": "q", "answer": "x" * 20_001}],
@@ -78,6 +91,11 @@ def test_the_network_png_is_the_file_itself(server: Server, taught: list[dict], 
     assert Image.open(io.BytesIO(image.content)).size[0] == 1024
     (tmp_path / "n.png").write_bytes(image.content)
     assert pngcheck(tmp_path / "n.png") == 0
+    assert image.headers["x-network-pages"] == "1"
+    assert server.client.get("/api/memory/network.png?page=0").content == image.content
+    beyond = server.client.get("/api/memory/network.png?page=1")
+    assert beyond.status_code == 404
+    assert "there is no page 1" in beyond.json()["error"]
 
 
 def test_export_as_png_and_jsonl(server: Server, taught: list[dict], tmp_path) -> None:

@@ -90,17 +90,30 @@ def search(
 
 
 @router.get("/network.png", response_class=Response)
-def network_png(board: Board) -> Response:
-    """The network itself: the PNG a person can read."""
-    path = board.network.path
-    if not path.is_file():
+def network_png(
+    board: Board, page: Annotated[int | None, Query(ge=0, le=1_000_000)] = None
+) -> Response:
+    """One page of the network, the newest unless ``page`` names another: the PNG a person reads."""
+    pages = board.network.pages()
+    if not pages:
+        path = board.network.path
         raise MissingFileError(f"{path} has no records yet", hint="chat or teach something first")
-    with open(path, "rb") as f:
-        # An append's commit point is the header it rewrites last; the writer holds
-        # an exclusive lock meanwhile, so a shared one reads a whole, committed file.
-        fcntl.flock(f, fcntl.LOCK_SH)
+    if page is not None and page >= len(pages):
+        raise MissingFileError(
+            f"the network has {len(pages)} page(s); there is no page {page}",
+            hint=f"ask for a page from 0 to {len(pages) - 1}",
+        )
+    path = pages[-1 if page is None else page]
+    with open(pages[0], "rb") as lock, open(path, "rb") as f:
+        # Writers hold an exclusive lock on the first page while they append; a shared
+        # one there means this page is read whole and committed.
+        fcntl.flock(lock, fcntl.LOCK_SH)
         data = f.read()
-    return Response(data, media_type="image/png", headers={"cache-control": "no-store"})
+    return Response(
+        data,
+        media_type="image/png",
+        headers={"cache-control": "no-store", "x-network-pages": str(len(pages))},
+    )
 
 
 @router.get("/export", response_class=FileResponse)

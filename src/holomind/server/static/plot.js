@@ -205,3 +205,46 @@ export function nodeAt(nodes, x, y) {
   }
   return best;
 }
+
+// A spike raster: chunks [{t0_s, t1_s, neurons, i: [...], t_ms: [...]}] (the `neuro/spikes` values),
+// one dot per spike, time across, neuron down; marks [{t_s, color}] tick the time axis
+// (modulations). Shows the last `options.window` seconds.
+export function spikeRaster(canvas, chunks, options = {}) {
+  const { ctx, width, height } = fit(canvas);
+  const pad = { left: 56, right: 14, top: 14, bottom: 34 };
+  ctx.font = "12px system-ui, sans-serif";
+  const spikes = chunks.reduce((n, c) => n + c.i.length, 0);
+  canvas.dataset.points = String(spikes);
+  if (!chunks.length) {
+    ctx.fillStyle = MUTED; ctx.textAlign = "center";
+    ctx.fillText(options.empty || "no spikes yet", width / 2, height / 2);
+    return;
+  }
+  const t1 = Math.max(...chunks.map((c) => c.t1_s));
+  const t0 = Math.max(Math.min(...chunks.map((c) => c.t0_s)), t1 - (options.window || 2));
+  const n = Math.max(...chunks.map((c) => c.neurons), 1);
+  const X = (t) => pad.left + ((t - t0) / (t1 - t0 || 1)) * (width - pad.left - pad.right);
+  const Y = (i) => pad.top + ((i + 0.5) / n) * (height - pad.top - pad.bottom);
+  ctx.strokeStyle = GRID; ctx.fillStyle = MUTED; ctx.textAlign = "right";
+  for (const t of niceTicks(0, n - 1, 4)) ctx.fillText(label(t), pad.left - 6, Y(t) + 4);
+  ctx.textAlign = "center";
+  for (const t of niceTicks(t0, t1, 6)) {
+    ctx.beginPath(); ctx.moveTo(X(t), pad.top); ctx.lineTo(X(t), height - pad.bottom); ctx.stroke();
+    ctx.fillText(label(t), X(t), height - pad.bottom + 16);
+  }
+  ctx.fillText(options.xLabel || "time (s)", (width + pad.left) / 2, height - 4);
+  ctx.save(); ctx.translate(12, (height - pad.bottom + pad.top) / 2); ctx.rotate(-Math.PI / 2);
+  ctx.fillText(options.yLabel || "neuron", 0, 0); ctx.restore();
+  ctx.fillStyle = COLORS[0];
+  for (const c of chunks) {
+    if (c.t1_s < t0) continue;
+    for (let k = 0; k < c.i.length; k++) {
+      const t = c.t_ms[k] / 1000;
+      if (t >= t0) ctx.fillRect(X(t) - 0.75, Y(c.i[k]) - 0.75, 1.5, 1.5);
+    }
+  }
+  for (const m of options.marks || []) {
+    if (m.t_s < t0 || m.t_s > t1) continue;
+    ctx.fillStyle = m.color; ctx.fillRect(X(m.t_s) - 1, height - pad.bottom - 8, 2, 8);
+  }
+}

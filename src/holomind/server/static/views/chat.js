@@ -76,7 +76,8 @@ const refresh = throttle((ctx) => ctx.act(async () => {
   image.hidden = false;
   image.src = `/api/memory/network.png?v=${stats.bytes}`;
   const records = stats.records === 1 ? "1 record" : `${fmt(stats.records)} records`;
-  fill(imageNote, `${records} in ${stats.path}: the PNG itself, as an image viewer shows it.`);
+  const page = stats.pages > 1 ? `its newest page (${fmt(stats.pages)} pages)` : "the PNG itself";
+  fill(imageNote, `${records} in ${stats.path}: ${page}, as an image viewer shows it.`);
 }), 2000);
 
 export default {
