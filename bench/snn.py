@@ -17,7 +17,8 @@ the CPU seconds the simulating process used during the run, and those of the
 writer process, are recorded: on a machine whose second core is busy, the
 writer's CPU time is what its work can cost the simulation at most.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/snn.py [--quick] [--json bench/results/snn.json]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/snn.py [--quick] [--overhead-only] [--repeats 5]
+        [--json bench/results/snn.json]
 """
 
 from __future__ import annotations
@@ -160,6 +161,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, scaling to 4,000")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--overhead-only", action="store_true", help="only the overhead rows (seed, COBA)"
+    )
     parser.add_argument("--json", type=Path, default=Path("bench/results/snn.json"))
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "holomind-bench-brian2"
@@ -184,7 +188,7 @@ def main() -> None:
         )
 
     console.print("[bold]Scaling[/]: wall seconds per simulated second")
-    sizes = (1000, 4000) if args.quick else (1000, 4000, 10000)
+    sizes = () if args.overhead_only else (1000, 4000) if args.quick else (1000, 4000, 10000)
     for name in ("seed", "coba"):
         for n in sizes:
             row = compare(name, n, 0.5 if args.quick else 2.0, 2, args.cache)
@@ -198,7 +202,8 @@ def main() -> None:
     console.print("[bold]Rates[/]: COBA and CUBA, ours vs bare Brian2")
     coba = next(r for r in results["overhead"] if r["network"] == "coba")
     results["rates"].append(coba)
-    results["rates"].append(compare("cuba", None, seconds, 2, args.cache))
+    if not args.overhead_only:
+        results["rates"].append(compare("cuba", None, seconds, 2, args.cache))
 
     table = Table(title="Spiking network: ours vs bare Brian2 (same run, best of the repeats)")
     for col in (
