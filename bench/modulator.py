@@ -30,6 +30,7 @@ import json
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -186,31 +187,31 @@ VARIANTS: dict[str, tuple[str, Callable[[GlobalWorkspace, Backend], Decide]]] = 
     "random": ("reference: a seeded random choice (chance)", lambda ws, b: at_random()),
     "score": (
         "two scored questions, relation in words (default, embedded)",
-        lambda ws, b: modulator(ws, b, method="score"),
+        partial(modulator, method="score"),
     ),
     "json": (
         "generate: relation in words, JSON schema (issue 12's default; servers)",
-        lambda ws, b: modulator(ws, b, method="generate"),
+        partial(modulator, method="generate"),
     ),
     "json-context": (
         "generate: + voltage, neuron rates, soup figures",
-        lambda ws, b: modulator(ws, b, method="generate", context=True),
+        partial(modulator, method="generate", context=True),
     ),
     "json-numbers": (
         "generate: numbers only, JSON schema",
-        lambda ws, b: modulator(ws, b, method="generate", relation=False),
+        partial(modulator, method="generate", relation=False),
     ),
     "keywords": (
         "generate: relation in words, free text + the seed's keywords",
-        lambda ws, b: modulator(ws, b, method="generate", structured=False),
+        partial(modulator, method="generate", structured=False),
     ),
     "json-scored": (
         "score: issue 12's JSON prompt, the three JSON answers scored",
-        lambda ws, b: json_scored(ws, b),
+        json_scored,
     ),
     "json-scored-rotated": (
         "score: the same, rules named in 3 orders, log-probabilities added",
-        lambda ws, b: json_scored(ws, b, rotations=3),
+        partial(json_scored, rotations=3),
     ),
     "one-question": (
         "score: one question naming the three actions, relation in words",
@@ -218,19 +219,19 @@ VARIANTS: dict[str, tuple[str, Callable[[GlobalWorkspace, Backend], Decide]]] = 
     ),
     "score-context": (
         "score: two questions + voltage, neuron rates, soup figures",
-        lambda ws, b: modulator(ws, b, method="score", context=True),
+        partial(modulator, method="score", context=True),
     ),
     "score-numbers": (
         "score: two questions, numbers only",
-        lambda ws, b: modulator(ws, b, method="score", relation=False),
+        partial(modulator, method="score", relation=False),
     ),
     "compare": (
         'score: "Is X below, inside or above L to H?" (the model compares)',
-        lambda ws, b: relation_question(ws, b),
+        relation_question,
     ),
     "compare-6-shot": (
         "score: the same after 6 worked examples",
-        lambda ws, b: relation_question(ws, b, shots=6),
+        partial(relation_question, shots=6),
     ),
 }
 
