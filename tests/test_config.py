@@ -17,6 +17,7 @@ def test_defaults_without_environment():
     assert s.threads == 1
     assert s.network_path == s.home / "network.png"
     assert s.library_path == s.home / "cartridge_library"
+    assert s.log_writer == "process"
 
 
 def test_environment_then_overrides():
@@ -34,6 +35,7 @@ def test_environment_then_overrides():
         ({"HOLOMIND_BACKEND": "x"}, "unknown backend 'x'"),
         ({"HOLOMIND_THREADS": "two"}, "HOLOMIND_THREADS must be a whole number"),
         ({"HOLOMIND_THREADS": "0"}, "threads must be at least 1"),
+        ({"HOLOMIND_LOG_WRITER": "fork"}, "unknown log writer 'fork'"),
     ],
 )
 def test_bad_values_are_config_errors(env, message):

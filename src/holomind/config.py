@@ -15,6 +15,7 @@ from typing import Any
 from holomind.errors import ConfigError
 
 BACKENDS = ("embedded", "openai", "ollama")
+LOG_WRITERS = ("process", "thread")  # who writes a simulation's activity log
 
 
 def _default_home() -> Path:
@@ -37,6 +38,7 @@ class Settings:
         None  # HOLOMIND_LIBRARY: cartridge library; None = home/cartridge_library
     )
     debug: bool = False  # HOLOMIND_DEBUG: show tracebacks for user errors
+    log_writer: str = "process"  # HOLOMIND_LOG_WRITER: activity log written by a process | thread
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -46,6 +48,11 @@ class Settings:
             )
         if self.threads < 1:
             raise ConfigError(f"threads must be at least 1, got {self.threads}")
+        if self.log_writer not in LOG_WRITERS:
+            raise ConfigError(
+                f"unknown log writer {self.log_writer!r}",
+                hint=f"set HOLOMIND_LOG_WRITER to one of: {', '.join(LOG_WRITERS)}",
+            )
 
     @property
     def network_path(self) -> Path:

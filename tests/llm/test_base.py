@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from holomind.llm.base import Reply, ReplyStream, error_text, is_overflow
+from holomind.llm.base import Reply, ReplyStream, error_text, is_overflow, model_name
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -61,3 +61,13 @@ def test_reply_stream_gives_pieces_then_the_reply():
     assert stream.reply is None
     assert stream.text() == "Hello"
     assert stream.reply == Reply(text="Hello", model="m", completion_tokens=2)
+
+
+def test_model_name_says_unknown_when_the_server_cannot_say():
+    from holomind.llm import open_backend
+    from tests.llm.servers import free_port
+
+    down = open_backend("openai", url=f"http://127.0.0.1:{free_port()}/v1")
+    assert model_name(down) == "unknown"  # no server to name its model
+    named = open_backend("openai", url=f"http://127.0.0.1:{free_port()}/v1", model="qwen")
+    assert model_name(named) == "qwen"

@@ -1,8 +1,13 @@
-"""The activity log: exact rows, commit points, resume truncation, hostile files."""
+"""The activity log: exact rows, commit points, resume truncation, hostile files, its writer."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from holomind.config import LOG_WRITERS
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 from holomind.neuro.log import ActivityLog, count_rows, read_meta
 
@@ -22,9 +28,10 @@ def rows(path: Path, sql: str) -> list[tuple]:
         conn.close()
 
 
-def test_rows_are_written_exactly_and_the_file_is_wal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", LOG_WRITERS)
+def test_rows_are_written_exactly_and_the_file_is_wal(writer: str, tmp_path: Path) -> None:
     path = tmp_path / "run.db"
-    with ActivityLog.create(path, {"run": {"network": "seed"}}) as log:
+    with ActivityLog.create(path, {"run": {"network": "seed"}}, writer=writer) as log:
         log.spikes(np.array([0.001, 0.002]), np.array([3, 7], dtype=np.int32))
         values = np.array([[-0.065, -0.064, -0.063], [-0.060, -0.059, -0.058]])
         log.samples(np.array([0.0, 0.001]), np.array([0, 1, 2]), "v", values)
@@ -54,26 +61,51 @@ def test_rows_are_written_exactly_and_the_file_is_wal(tmp_path: Path) -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(
-    st.integers(0, 6).flatmap(
-        lambda n: st.tuples(
-            st.lists(st.floats(-1, 1, allow_nan=False), min_size=n * 2, max_size=n * 2),
-            st.just(n),
+    st.tuples(st.integers(0, 6), st.integers(1, 120)).flatmap(
+        lambda shape: st.tuples(
+            st.lists(
+                st.floats(-1, 1, allow_nan=False),
+                min_size=shape[0] * shape[1],
+                max_size=shape[0] * shape[1],
+            ),
+            st.just(shape),
         )
     )
 )
-def test_samples_round_trip_in_order(data: tuple[list[float], int]) -> None:
-    flat, n = data
+def test_samples_round_trip_in_order(data: tuple[list[float], tuple[int, int]]) -> None:
+    flat, (n, m) = data  # up to 720 rows: whole batches of 256 and the rest
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "run.db"
-        values = np.array(flat, dtype=np.float64).reshape(n, 2)
+        values = np.array(flat, dtype=np.float64).reshape(n, m)
         times = np.arange(n) / 1000
-        with ActivityLog.create(path, {}) as log:
-            log.samples(times, np.array([4, 9]), "g_syn", values)
+        neurons = np.arange(m) * 3 + 1
+        # Both writers build rows with the same code; the thread writer starts no process.
+        with ActivityLog.create(path, {}, writer="thread") as log:
+            log.samples(times, neurons, "g_syn", values)
         got = rows(path, "SELECT time, neuron_id, variable, value FROM neural_activity")
-    expected = [(times[k], (4, 9)[m], "g_syn", values[k, m]) for k in range(n) for m in range(2)]
+    expected = [
+        (times[k], int(neurons[j]), "g_syn", values[k, j]) for k in range(n) for j in range(m)
+    ]
     assert got == expected
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 3 * 256 + 7), st.integers(0, 2**32 - 1))
+def test_spikes_round_trip_in_order_across_batches(n: int, seed: int) -> None:
+    import tempfile
+
+    rng = np.random.default_rng(seed)
+    t, ids = rng.uniform(0, 1, n), rng.integers(0, 10**6, n).astype(np.int32)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "run.db"
+        with ActivityLog.create(path, {}, writer="thread") as log:
+            log.spikes(t, ids)
+            log.spikes(t[:3], ids[:3])  # a second train goes after the first
+        got = rows(path, "SELECT time, neuron_id FROM spikes ORDER BY rowid")
+    expected = list(zip(t.tolist(), ids.tolist(), strict=True))
+    assert got == expected + expected[:3]
 
 
 def test_a_log_refuses_to_be_created_twice(tmp_path: Path) -> None:
@@ -129,3 +161,81 @@ def test_missing_foreign_and_garbage_files_are_typed_errors(tmp_path: Path) -> N
 def test_single_rows_only_go_to_their_tables(tmp_path: Path) -> None:
     with ActivityLog.create(tmp_path / "run.db", {}) as log, pytest.raises(InvalidInputError):
         log.record("spikes", 0.1, 3)
+
+
+def test_the_writer_is_chosen_by_argument_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(InvalidInputError, match="unknown log writer 'fork'"):
+        ActivityLog(tmp_path / "run.db", writer="fork")
+    monkeypatch.setenv("HOLOMIND_LOG_WRITER", "thread")
+    with ActivityLog.create(tmp_path / "run.db", {}) as log:
+        assert log.writer == "thread"
+
+
+@pytest.mark.parametrize("writer", LOG_WRITERS)
+def test_a_writer_that_fails_says_why(writer: str, tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    log = ActivityLog.create(path, {}, writer=writer)
+    log.spikes(np.array([0.001]), np.array([3], dtype=np.int32))
+    assert log.flush(timeout=10)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE spikes")  # pulled from under the writer
+    conn.commit()
+    conn.close()
+    log.spikes(np.array([0.002]), np.array([4], dtype=np.int32))
+    with pytest.raises(CorruptFileError, match="no such table: spikes"):
+        log.flush(timeout=10)
+    with pytest.raises(CorruptFileError, match="no such table: spikes"):
+        log.close()
+
+
+def writer_of(pid: int) -> int:
+    """The one child process of `pid` (Linux's /proc)."""
+    children = [
+        int(c)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for c in (task / "children").read_text().split()
+    ]
+    assert len(children) == 1, children
+    return children[0]
+
+
+def gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # ended, waiting to be reaped by whoever adopted it
+
+
+def test_a_killed_simulation_leaves_its_rows_and_no_writer(tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    script = f"""
+import numpy as np
+from holomind.neuro.log import ActivityLog
+log = ActivityLog.create({str(path)!r}, {{}}, commit_rows=10**9, commit_s=3600)
+log.spikes(np.arange(1000) / 1000, np.arange(1000, dtype=np.int32))
+log.flush()
+log.spikes(np.arange(1000, 1500) / 1000, np.arange(500, dtype=np.int32))
+print("sent", flush=True)
+input()
+"""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "sent\n"
+    writer = writer_of(proc.pid)
+    # Ctrl-C reaches every process of the group: the writer leaves stopping to the simulation.
+    os.kill(writer, signal.SIGINT)
+    os.kill(writer, signal.SIGTERM)
+    time.sleep(1.0)  # the 500 spikes, handed over before "sent", reach the writer
+    assert not gone(writer)
+    proc.kill()  # no clean stop: the writer commits what it was sent, and ends
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while not gone(writer) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(writer)
+    assert rows(path, "SELECT COUNT(*) FROM spikes") == [(1500,)]
+    assert rows(path, "PRAGMA integrity_check") == [("ok",)]

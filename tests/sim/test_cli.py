@@ -62,9 +62,13 @@ def test_two_seconds_make_a_summary_a_sound_log_and_a_plot(sim_home: Path, tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(
+    ("sig", "group"),
+    [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)],
+    ids=["SIGTERM", "SIGINT", "Ctrl-C"],  # Ctrl-C: the terminal signals the whole process group
+)
 def test_a_signal_stops_the_run_with_a_complete_log(
-    sig: signal.Signals, sim_home: Path, tmp_path: Path
+    sig: signal.Signals, group: bool, sim_home: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "sim.db"
     proc = subprocess.Popen(
@@ -84,13 +88,17 @@ def test_a_signal_stops_the_run_with_a_complete_log(
         stderr=subprocess.PIPE,
         text=True,
         env=sim_env(sim_home),
+        start_new_session=group,
     )
     assert proc.stderr is not None
     for line in proc.stderr:  # wait until the simulation is under way
         if line.startswith("sim seed: t ") and float(line.split()[3].split("/")[0]) >= 0.3:
             break
     sent = time.monotonic()
-    proc.send_signal(sig)
+    if group:
+        os.killpg(proc.pid, sig)  # the activity log's writer process gets it too
+    else:
+        proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     took = time.monotonic() - sent
     assert proc.returncode == 0, err
@@ -174,3 +182,43 @@ def test_bad_input_is_one_line_and_exit_2(holomind_home: Path, tmp_path: Path) -
     assert garbage.read_bytes() == b"not a database" * 64
     assert existing.read_bytes() == b"x"
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.slow
+def test_agents_modulate_learn_and_are_paid_in_the_ledger(sim_home: Path, tmp_path: Path) -> None:
+    # 50 chunks of 20 ms: the RL agent acts after each of the first 49, so one 40-step
+    # episode ends, and the first episode's return is the agent's first best, paid for.
+    db = tmp_path / "sim.db"
+    proc = cli(
+        sim_home,
+        *("--duration", "1", "--chunk-ms", "20", "--no-llm", "--no-soup", "--agents"),
+        *("--db", str(db), "--json"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    rl = summary["agents"]["rl"]
+    assert summary["agents"]["llm"] is None  # --no-llm: no model, so no LLM agents
+    assert (rl["agent"], rl["steps"], rl["episodes"], rl["resumed"]) == ("rl-agent", 49, 1, False)
+    [paid] = rl["rewards"]
+    assert (paid["account"], paid["rule"]) == ("rl-agent", "agent.best_return")
+    assert summary["agents"]["ledger"]["balances"] == {"rl-agent": paid["amount"]}
+    assert paid["amount"] > 0
+    # Every step is a modulation of the network and a row of the agents' book.
+    assert query(db, "SELECT source, COUNT(*) FROM modulations GROUP BY source") == [
+        ("rl-agent", 49)
+    ]
+    assert query(
+        sim_home / "agents.db", "SELECT agent, kind, COUNT(*) FROM agent_interactions"
+    ) == [("rl-agent", "step", 49)]
+    assert (sim_home / "agents" / "rl-agent.safetensors").is_file()
+    # The reward is a signed ledger entry that verifies.
+    verify = subprocess.run(
+        [sys.executable, "-m", "holomind", "ledger", "verify", "--json"],
+        capture_output=True,
+        text=True,
+        env=sim_env(sim_home),
+        timeout=60,
+    )
+    assert verify.returncode == 0, verify.stderr
+    report = json.loads(verify.stdout)
+    assert (report["ok"], report["supply"]) == (True, paid["amount"])

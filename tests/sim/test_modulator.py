@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from holomind.errors import InvalidInputError
 from holomind.llm import open_backend
 from holomind.neuro.log import ActivityLog
 from holomind.sim.modulation import ACTIONS
@@ -46,7 +47,7 @@ def decisions(path: Path) -> list[tuple]:
 
 def test_the_embedded_model_decides_under_its_grammar(ws: GlobalWorkspace, tmp_path: Path) -> None:
     log = ActivityLog.create(tmp_path / "run.db", {})
-    mod = Modulator(open_backend("embedded"), ws, log=log, interval_s=60)
+    mod = Modulator(open_backend("embedded"), ws, log=log, interval_s=60, method="generate")
     decision = mod.decide(SITUATION)
     log.close()
     assert decision is not None and decision.parsed_by == "schema"
@@ -60,6 +61,42 @@ def test_the_embedded_model_decides_under_its_grammar(ws: GlobalWorkspace, tmp_p
     assert (t, response, action, parsed_by) == (1.5, decision.text, decision.action, "schema")
     assert json.loads(prompt) == decision.messages
     assert "Firing rate: 2.5 Hz." in decision.messages[-1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("rate_hz", "action", "said"),
+    [
+        (2.5, "increase", "Yes (-"),  # too low: a problem, the input should be increased
+        (9.0, "maintain", "No (-"),  # within the band: no problem
+        (40.0, "decrease", "Yes (-"),  # too high: a problem, the input should be decreased
+    ],
+)
+def test_the_embedded_model_decides_by_scoring_its_answers(
+    ws: GlobalWorkspace, tmp_path: Path, rate_hz: float, action: str, said: str
+) -> None:
+    log = ActivityLog.create(tmp_path / "run.db", {})
+    mod = Modulator(open_backend("embedded"), ws, log=log)
+    assert mod.method == "score"  # "auto" scores where it can: the embedded model
+    decision = mod.decide({**SITUATION, "rate_hz": rate_hz})
+    log.close()
+    assert decision is not None and (decision.action, decision.parsed_by) == (action, "scores")
+    assert decision.text.startswith(said)
+    assert ("Its input should be" in decision.text) == (action != "maintain")
+    assert ws.read("modulation")["action"] == action
+    assert (mod.decisions, mod.agreed) == (1, 1)
+    [(_, prompt, response, logged, parsed_by)] = decisions(tmp_path / "run.db")
+    assert (response, logged, parsed_by) == (decision.text, action, "scores")
+    assert json.loads(prompt) == decision.messages
+    assert decision.messages[1]["content"].endswith("Is that a problem?")
+
+
+def test_an_unknown_method_is_refused(ws: GlobalWorkspace) -> None:
+    with pytest.raises(InvalidInputError, match="unknown modulator method 'guess'"):
+        Modulator(
+            open_backend("openai", url="http://127.0.0.1:9/v1", model="m"), ws, method="guess"
+        )
+    server = open_backend("openai", url="http://127.0.0.1:9/v1", model="m")
+    assert Modulator(server, ws).method == "generate"  # a server's answers cannot be scored
 
 
 def test_nothing_to_decide_before_the_first_chunk(ws: GlobalWorkspace) -> None:

@@ -30,28 +30,14 @@ from typing import Any
 from holomind.agents.novelty import KEYS, Novelty, NoveltyDetector
 from holomind.agents.roles import ANSWER_SCHEMA, ROLES, Role
 from holomind.agents.store import AgentStore
-from holomind.errors import (
-    BackendError,
-    BackendTimeoutError,
-    ContextOverflowError,
-    InvalidInputError,
-    ModelNotFoundError,
-    ServerUnavailableError,
-)
+from holomind.errors import BackendError, InvalidInputError
 from holomind.ledger import Ledger
-from holomind.llm import Backend, Message
+from holomind.llm import NOT_ABOUT_FORMAT, Backend, Message, model_name
 from holomind.sim import ACTIONS
 from holomind.workspace import GlobalWorkspace
 
 Modulate = Callable[[str, float, str], Any]  # Simulation.modulate(action, strength, source)
 _FORMAT = {"type": "json_schema", "json_schema": {"name": "agent_message", "schema": ANSWER_SCHEMA}}
-# Failures that say nothing about structured output (the call never got that far).
-_NOT_ABOUT_FORMAT = (
-    ServerUnavailableError,
-    BackendTimeoutError,
-    ContextOverflowError,
-    ModelNotFoundError,
-)
 _VALUE_CHARS = 600  # how much of each key's value goes into a prompt
 
 
@@ -286,7 +272,7 @@ class AgentPool:
             "news": [n.reason for n in news],
             "time": time.time(),
             "latency_s": round(time.perf_counter() - began, 3),
-            "model": _model(self.backend),
+            "model": model_name(self.backend),
         }
         self.workspace.write("agents/messages", message)
         self._publish_roster()
@@ -309,7 +295,7 @@ class AgentPool:
         try:
             return self._generate(messages, fmt), fmt is not None
         except BackendError as exc:
-            if fmt is None or isinstance(exc, _NOT_ABOUT_FORMAT):
+            if fmt is None or isinstance(exc, NOT_ABOUT_FORMAT):
                 raise
             self._structured = False  # this server refuses structured output: free text from now
             return self._generate(messages, None), False
@@ -398,10 +384,3 @@ def _parse(text: str, structured: bool, role: Role) -> tuple[str, str, str | Non
 
 def _dump(messages: list[Message]) -> str:
     return json.dumps(messages, ensure_ascii=False)
-
-
-def _model(backend: Backend) -> str:
-    try:
-        return backend.model
-    except BackendError:
-        return "unknown"

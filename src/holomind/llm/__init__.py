@@ -11,15 +11,25 @@ from pathlib import Path
 
 from holomind.config import BACKENDS
 from holomind.errors import ConfigError
-from holomind.llm.base import DEFAULT_URLS, Backend, Message, Reply, ReplyStream
+from holomind.llm.base import (
+    DEFAULT_URLS,
+    NOT_ABOUT_FORMAT,
+    Backend,
+    Message,
+    Reply,
+    ReplyStream,
+    model_name,
+)
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_URLS",
+    "NOT_ABOUT_FORMAT",
     "Backend",
     "Message",
     "Reply",
     "ReplyStream",
+    "model_name",
     "open_backend",
 ]
 

@@ -13,7 +13,13 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from holomind.errors import BackendTimeoutError, ContextOverflowError, ServerUnavailableError
+from holomind.errors import (
+    BackendError,
+    BackendTimeoutError,
+    ContextOverflowError,
+    ModelNotFoundError,
+    ServerUnavailableError,
+)
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
 
@@ -32,6 +38,15 @@ _OVERFLOW_MARKERS = (
     "n_ctx",
     "too many tokens",
     "prompt is too long",
+)
+
+# Failures that say nothing about structured output (the call never got that far): a
+# caller that asked for structured output and got one of these does not retry without.
+NOT_ABOUT_FORMAT: tuple[type[BackendError], ...] = (
+    ServerUnavailableError,
+    BackendTimeoutError,
+    ContextOverflowError,
+    ModelNotFoundError,
 )
 
 # Where the servers people run listen by default.
@@ -168,6 +183,14 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027 -- most backends hold nothing to release
         """Release connections or memory the backend holds."""
+
+
+def model_name(backend: Backend) -> str:
+    """`backend`'s model, or "unknown" when it cannot say (a server that is down)."""
+    try:
+        return backend.model
+    except BackendError:
+        return "unknown"
 
 
 def error_text(body: Any) -> str:

@@ -1,4 +1,4 @@
-"""The activity log: a SQLite file (WAL) that a background thread writes in batches.
+"""The activity log: a SQLite file (WAL) written in batches by a process of its own.
 
 Tables: the seed's ``neural_activity(time, neuron_id, variable, value)`` for the
 sampled state variables, ``spikes(time, neuron_id)`` for every spike, ``chunks``
@@ -7,27 +7,41 @@ drive), ``decisions`` (each LLM modulator call, its prompt and its answer),
 ``meta`` (what run this is) and ``checkpoint`` (the network's latest state).
 Times are simulated seconds, values SI units as Brian2 keeps them (volt, siemens).
 
-Writers only enqueue (numpy arrays are turned into rows on the writer thread);
-the writer commits every `commit_rows` rows or `commit_s` seconds, and a
-checkpoint is always a commit point. `flush()` waits until everything queued
-so far is committed. A resumed log drops rows later than its checkpoint, so a
-crash costs at most the time since the last checkpoint, never consistency.
+Callers only enqueue: a spike train or a block of samples goes over as the numpy
+arrays the network made, and a writer turns them into rows and inserts them.
+That writer is a child process by default: building and inserting a row costs
+about a microsecond of Python and SQLite work with the GIL held, and a network
+firing 80,000 spikes per simulated second would otherwise spend a fifth of its
+time waiting for the GIL (bench/snn.py measures both). The writer commits
+every `commit_rows` rows or `commit_s` seconds, and a checkpoint is always a
+commit point. `flush()` waits until everything queued so far is committed. The
+child ignores SIGINT and SIGTERM (the simulating process decides when to stop)
+and commits what it was sent if that process dies. A resumed log drops rows
+later than its checkpoint, so a crash costs at most the time since the last
+checkpoint, never consistency.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
+import os
 import queue
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import holomind
+from holomind.config import LOG_WRITERS, Settings
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
 
 FORMAT = "holomind-neuro-log"
@@ -68,10 +82,21 @@ _INSERT = {
     "modulations": "INSERT INTO modulations VALUES (?, ?, ?, ?, ?, ?)",
     "decisions": "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 }
+_SINGLE_ROWS = ("chunks", "modulations", "decisions")
+_BATCH = 256  # rows per multi-row INSERT of spikes and samples
+_BATCH_INSERT = {
+    table: f"INSERT INTO {table} VALUES " + ", ".join([f"({', '.join('?' * width)})"] * _BATCH)
+    for table, width in (("spikes", 2), ("neural_activity", 4))
+}
 
-_Rows = Callable[[], Iterable[tuple]]  # built on the writer thread
-_FLUSH = object()
-_STOP = object()
+# What goes to the writer: ("spikes", t, ids) | ("samples", t, neurons, variable, values)
+# | ("row", table, row) | ("checkpoint", t, data) | ("flush",) | ("stop",). The writer
+# answers a flush or a stop with the rows committed so far, per table.
+_Item = tuple[Any, ...]
+_FLUSH: _Item = ("flush",)
+_STOP: _Item = ("stop",)
+_ERROR = "error"  # the writer's last word when it fails: ("error", why)
+_STOP_WAIT_S = 30.0  # how long close() waits for the writer process to exit
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -83,24 +108,54 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 class ActivityLog:
-    """Append-only activity log of one simulation run, written by its own thread.
+    """Append-only activity log of one simulation run, written by its own process.
 
     Open one with `ActivityLog.create` (a new run) or `ActivityLog.resume` (continue);
     the constructor starts the writer on a file that already has the schema.
+
+    Args:
+        path: the SQLite file.
+        commit_rows: commit after this many rows.
+        commit_s: commit at least this often while rows arrive, seconds.
+        writer: "process" (a child process writes: the simulation keeps its GIL) or
+            "thread" (a thread of this process writes: the ablation in bench/snn.py, and
+            a way to log where no process can be started); None: HOLOMIND_LOG_WRITER,
+            else "process".
     """
 
-    def __init__(self, path: Path, *, commit_rows: int = 500_000, commit_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        commit_rows: int = 500_000,
+        commit_s: float = 0.5,
+        writer: str | None = None,
+    ) -> None:
+        writer = writer if writer is not None else Settings.load().log_writer
+        if writer not in LOG_WRITERS:
+            raise InvalidInputError(
+                f"unknown log writer {writer!r}", hint=f"use one of: {', '.join(LOG_WRITERS)}"
+            )
         self.path = Path(path)
         self.commit_rows = commit_rows
         self.commit_s = commit_s
-        self.rows = dict.fromkeys(TABLES, 0)  # rows committed by this process, per table
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.writer = writer
+        self.rows = dict.fromkeys(TABLES, 0)  # rows committed by this log, per table
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._flushed = threading.Condition()
         self._asked = 0  # flush requests enqueued
         self._done = 0  # flush requests completed
         self._error: BaseException | None = None
         self._closed = False
-        self._thread = threading.Thread(target=self._write, name="activity-log", daemon=True)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        if writer == "process":
+            self._process, self._conn = _start_writer(self.path, commit_rows, commit_s)
+            body: Callable[[], None] = self._forward
+        else:
+            body = self._write_here
+        self._thread = threading.Thread(target=self._run, args=(body,), name="activity-log")
+        self._thread.daemon = True
         self._thread.start()
 
     # -- opening -----------------------------------------------------------------
@@ -167,33 +222,24 @@ class ActivityLog:
     def spikes(self, t: np.ndarray, neuron_id: np.ndarray) -> None:
         """Log spikes: times (s) and neuron indices, as arrays of equal length."""
         if len(t):
-            self._put("spikes", len(t), lambda: zip(t.tolist(), neuron_id.tolist(), strict=True))
+            self._put(("spikes", t, neuron_id))
 
     def samples(
         self, t: np.ndarray, neurons: np.ndarray, variable: str, values: np.ndarray
     ) -> None:
         """Log one variable sampled at times `t` (n,) for `neurons` (m,): values (n, m)."""
-        n, m = values.shape
-        if n == 0 or m == 0:
-            return
-
-        def rows() -> Iterable[tuple]:
-            times = np.repeat(t, m).tolist()
-            ids = np.tile(neurons, n).tolist()
-            return zip(times, ids, itertools.repeat(variable), values.ravel().tolist())
-
-        self._put("neural_activity", n * m, rows)
+        if values.size:
+            self._put(("samples", t, neurons, variable, values))
 
     def record(self, table: str, *row: Any) -> None:
         """Log one row of `chunks`, `modulations` or `decisions` (columns as in SCHEMA)."""
-        if table not in ("chunks", "modulations", "decisions"):
+        if table not in _SINGLE_ROWS:
             raise InvalidInputError(f"no table {table!r} takes single rows")
-        self._put(table, 1, lambda: (row,))
+        self._put(("row", table, row))
 
     def checkpoint(self, t: float, data: bytes) -> None:
         """Store the network's state at time `t` (s); committed with every row queued before it."""
-        self._check()
-        self._queue.put(("checkpoint", t, data))
+        self._put(("checkpoint", t, data))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is committed; False on timeout."""
@@ -209,12 +255,19 @@ class ActivityLog:
         return ok
 
     def close(self) -> None:
-        """Commit everything queued and stop the writer thread."""
+        """Commit everything queued and stop the writer."""
         if self._closed:
             return
         self._closed = True
         self._queue.put(_STOP)
         self._thread.join()
+        if self._process is not None:
+            try:
+                self._process.wait(_STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+                self._error = self._error or TimeoutError("the writer process did not exit")
         self._check()
 
     def __enter__(self) -> ActivityLog:
@@ -225,9 +278,9 @@ class ActivityLog:
 
     # -- the writer thread ----------------------------------------------------------
 
-    def _put(self, table: str, count: int, rows: _Rows) -> None:
+    def _put(self, item: _Item) -> None:
         self._check()
-        self._queue.put((table, count, rows))
+        self._queue.put(item)
 
     def _check(self) -> None:
         if self._error is not None:
@@ -236,53 +289,217 @@ class ActivityLog:
                 hint="check the disk has space and the file is writable",
             ) from self._error
 
-    def _write(self) -> None:
-        conn = None
+    def _run(self, body: Callable[[], None]) -> None:
         try:
-            conn = connect(self.path)
-            self._loop(conn)
+            body()
         except BaseException as exc:  # reported to the caller by _check
             self._error = exc
             with self._flushed:
                 self._flushed.notify_all()
         finally:
-            if conn is not None:
-                conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
-    def _loop(self, conn: sqlite3.Connection) -> None:
-        pending = dict.fromkeys(TABLES, 0)  # rows written since the last commit
-        since = time.monotonic()
+    def _committed(self, item: _Item, rows: dict[str, int]) -> None:
+        """The writer's answer to a flush or a stop: every row so far is committed."""
+        self.rows = rows
+        if item is _FLUSH:
+            with self._flushed:
+                self._done += 1
+                self._flushed.notify_all()
+
+    def _write_here(self) -> None:
+        """The thread writer: SQLite work in this process."""
+        writer = _Writer(self.path, self.commit_rows, self.commit_s)
+        try:
+            while True:
+                try:
+                    item: _Item | None = self._queue.get(timeout=self.commit_s)
+                except queue.Empty:
+                    item = None
+                rows = writer.handle(item)
+                if rows is not None:
+                    self._committed(item, rows)  # type: ignore[arg-type]
+                if item is _STOP:
+                    return
+        finally:
+            writer.close()
+
+    def _forward(self) -> None:
+        """The process writer: hand every item to the child, collect its answers."""
+        conn, process = self._conn, self._process
+        assert conn is not None and process is not None
         while True:
+            item = self._queue.get()
             try:
-                item = self._queue.get(timeout=self.commit_s)
-            except queue.Empty:
-                item = None
-            stop = item is _STOP
-            flush = stop or item is _FLUSH
-            if isinstance(item, tuple) and item[0] == "checkpoint":
-                conn.execute(
-                    "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", (item[1], item[2])
-                )
-                flush = True
-            elif isinstance(item, tuple):
-                table, count, rows = item
-                conn.executemany(_INSERT[table], rows())
-                pending[table] += count
-            due = sum(pending.values()) >= self.commit_rows or (
-                time.monotonic() - since >= self.commit_s
-            )
-            if flush or due:
-                conn.commit()
-                for table, count in pending.items():
-                    self.rows[table] += count
-                pending = dict.fromkeys(TABLES, 0)
-                since = time.monotonic()
-            if item is _FLUSH:
-                with self._flushed:
-                    self._done += 1
-                    self._flushed.notify_all()
-            if stop:
+                conn.send(item)
+                # A flush or a stop is answered; a writer that failed says so at once.
+                if not (item is _FLUSH or item is _STOP or conn.poll()):
+                    continue
+                answer = conn.recv()
+            except (OSError, EOFError):  # the writer is gone: its last word, if it left one
+                answer = _last_word(conn, process)
+            if isinstance(answer, tuple) and answer[0] == _ERROR:
+                raise ChildProcessError(answer[1])
+            self._committed(item, answer)
+            if item is _STOP:
                 return
+
+
+def _last_word(conn: Connection, process: subprocess.Popen[bytes]) -> tuple[str, str]:
+    """Why the writer process ended: the error it sent, or its exit code."""
+    try:
+        if conn.poll():
+            answer = conn.recv()
+            if isinstance(answer, tuple) and answer[0] == _ERROR:
+                return answer
+    except (OSError, EOFError):
+        pass
+    return (_ERROR, f"the writer process ended with exit code {process.wait()}")
+
+
+class _Writer:
+    """Turns items into rows and commits them: the SQLite side of the log."""
+
+    def __init__(self, path: Path, commit_rows: int, commit_s: float) -> None:
+        self.conn = connect(path)
+        self.commit_rows = commit_rows
+        self.commit_s = commit_s
+        self.rows = dict.fromkeys(TABLES, 0)  # committed
+        self.pending = dict.fromkeys(TABLES, 0)  # written since the last commit
+        self.since = time.monotonic()
+
+    def handle(self, item: _Item | None) -> dict[str, int] | None:
+        """Write `item` (None: nothing came); the committed rows when it asks for a commit."""
+        kind = item[0] if item is not None else None
+        if kind == "spikes":
+            _, t, ids = item  # type: ignore[misc]
+            self._insert("spikes", [t.tolist(), ids.tolist()])
+        elif kind == "samples":
+            _, t, neurons, variable, values = item  # type: ignore[misc]
+            n, m = values.shape
+            columns = [
+                np.repeat(t, m).tolist(),
+                np.tile(neurons, n).tolist(),
+                [variable] * (n * m),
+                values.ravel().tolist(),
+            ]
+            self._insert("neural_activity", columns)
+        elif kind == "row":
+            _, table, row = item  # type: ignore[misc]
+            self.conn.execute(_INSERT[table], row)
+            self.pending[table] += 1
+        elif kind == "checkpoint":
+            _, t, data = item  # type: ignore[misc]
+            self.conn.execute("INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", (t, data))
+        asked = kind in ("checkpoint", "flush", "stop")
+        due = sum(self.pending.values()) >= self.commit_rows or (
+            time.monotonic() - self.since >= self.commit_s
+        )
+        if asked or due:
+            self.commit()
+        return dict(self.rows) if kind in ("flush", "stop") else None
+
+    def _insert(self, table: str, columns: list[list[Any]]) -> None:
+        """Insert rows given column by column (lists of equal length).
+
+        Whole batches of `_BATCH` rows go in one multi-row INSERT each: binding and
+        stepping one statement per row is what `executemany` spends most of its time
+        on (bench/activity_log.py). The rest go row by row.
+        """
+        width, n = len(columns), len(columns[0])
+        values: list[Any] = [None] * (width * n)  # row-major: the statement's parameters
+        for k, column in enumerate(columns):
+            values[k::width] = column
+        whole = n - n % _BATCH
+        batch = _BATCH * width
+        for start in range(0, whole * width, batch):
+            self.conn.execute(_BATCH_INSERT[table], values[start : start + batch])
+        if whole < n:
+            rest = zip(*(column[whole:] for column in columns), strict=True)
+            self.conn.executemany(_INSERT[table], rest)
+        self.pending[table] += n
+
+    def commit(self) -> None:
+        """Commit what was written; it counts as committed from now on."""
+        self.conn.commit()
+        for table, count in self.pending.items():
+            self.rows[table] += count
+        self.pending = dict.fromkeys(TABLES, 0)
+        self.since = time.monotonic()
+
+    def close(self) -> None:
+        """Commit what is pending and close the connection."""
+        try:
+            self.commit()
+        finally:
+            self.conn.close()
+
+
+def _start_writer(
+    path: Path, commit_rows: int, commit_s: float
+) -> tuple[subprocess.Popen[bytes], Connection]:
+    """Start the writer process on `path`; returns it and the connection to it."""
+    ours, theirs = Pipe()
+    # The child imports the same HoloMind as this process, wherever that was found.
+    src = str(Path(holomind.__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, (src, os.environ.get("PYTHONPATH")))),
+    }
+    code = "from holomind.neuro.log import serve_writer; serve_writer()"
+    args = [str(theirs.fileno()), str(path), str(commit_rows), str(commit_s)]
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
+    except OSError as exc:
+        ours.close()
+        raise InvalidInputError(
+            f"cannot start the activity log's writer process ({exc})",
+            hint="check that new processes can be started here",
+        ) from None
+    finally:
+        theirs.close()
+    return process, ours
+
+
+def serve_writer(argv: list[str] | None = None) -> None:
+    """The writer process's main: write what the connection brings until told to stop.
+
+    Started by `ActivityLog` with the connection's file descriptor, the log's path,
+    `commit_rows` and `commit_s`. When the simulating process goes away without a
+    stop, everything received is committed before exiting.
+    """
+    fd, path, commit_rows, commit_s = argv if argv is not None else sys.argv[1:]
+    # The simulating process handles the signals and tells this one when to stop; a
+    # Ctrl-C reaches the whole process group and must not cut the log short.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    conn = Connection(int(fd))
+    try:
+        writer = _Writer(Path(path), int(commit_rows), float(commit_s))
+        try:
+            while True:
+                item = conn.recv() if conn.poll(writer.commit_s) else None
+                rows = writer.handle(item)
+                if rows is not None:
+                    conn.send(rows)
+                if item == _STOP:
+                    return
+        except EOFError:
+            return  # the simulating process is gone: commit what it sent (below)
+        finally:
+            writer.close()
+    except BaseException as exc:
+        try:
+            conn.send((_ERROR, f"{type(exc).__name__}: {exc}"))
+        finally:
+            sys.exit(1)
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:

@@ -2,12 +2,21 @@
 
 Each decision turns the workspace's current situation (``neuro/state``,
 ``neural_activations``, ``avg_entropy``, ``diversity_index``) into a short
-prompt, asks the backend for JSON held to `DECISION_SCHEMA` (a llama.cpp grammar
-on the embedded model, structured output on servers), and falls back to the
-seed's keyword parsing when the answer is not that JSON (or the server does not
-support structured output). Calls are rate-limited (`interval_s`); every
-decision is logged with its prompt and answer in the activity log's
-``decisions`` table, and published as ``modulation``.
+prompt and asks the model in one of two ways:
+
+- **score** (the embedded model, by default): two questions the small model
+  can answer, "Is that a problem?" and, if so, "Should its input be increased or
+  decreased?", each answered by comparing the log-probability the model gives
+  the possible answers (`holomind.sim.scoring`): no answer wins by being named
+  first. "No" means maintain. bench/modulator.py measures this against the
+  other ways of asking.
+- **generate** (servers): the model writes JSON held to `DECISION_SCHEMA`
+  (structured output), with the seed's keyword parsing as the fallback when the
+  answer is not that JSON or the server does not support structured output.
+
+Calls are rate-limited (`interval_s`); every decision is logged with its prompt
+and answer in the activity log's ``decisions`` table, and published as
+``modulation``.
 """
 
 from __future__ import annotations
@@ -18,14 +27,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from holomind.errors import (
-    BackendError,
-    BackendTimeoutError,
-    ContextOverflowError,
-    ModelNotFoundError,
-    ServerUnavailableError,
-)
-from holomind.llm import Backend, Message
+from holomind.errors import BackendError, InvalidInputError
+from holomind.llm import NOT_ABOUT_FORMAT, Backend, Message, model_name
 from holomind.neuro.log import ActivityLog
 from holomind.sim.modulation import (
     DECISION_SCHEMA,
@@ -34,7 +37,10 @@ from holomind.sim.modulation import (
     rule_action,
     schema_action,
 )
+from holomind.sim.scoring import AnswerScorer, can_score
 from holomind.workspace import GlobalWorkspace
+
+METHODS = ("auto", "score", "generate")  # auto: score where the backend can (embedded)
 
 SYSTEM = (
     "You regulate a spiking neural network whose firing rate should stay between {low:g} and "
@@ -48,15 +54,13 @@ FORMATS: tuple[dict[str, Any], ...] = (
     {"type": "json_schema", "json_schema": {"name": "modulation", "schema": DECISION_SCHEMA}},
     {"type": "json_object", "schema": DECISION_SCHEMA},
 )
-# Failures that say nothing about structured output (the call never got that far).
-_NOT_ABOUT_FORMAT = (
-    ServerUnavailableError,
-    BackendTimeoutError,
-    ContextOverflowError,
-    ModelNotFoundError,
-)
 # How the question words the rate against the band when `relation` is on.
 RELATION = {"increase": "too low", "decrease": "too high", "maintain": "within the target band"}
+# The scored questions (bench/modulator.py: the wording the small model handles).
+SCORED_SYSTEM = "You regulate a spiking neural network."
+PROBLEM = ("Is that a problem?", ("Yes", "No"))
+DIRECTION = ("Should its input be increased or decreased?", "Its input should be")
+DIRECTIONS = {" increased": "increase", " decreased": "decrease"}
 
 
 @dataclass
@@ -64,8 +68,8 @@ class Decision:
     """One modulator call: what it was asked, what it answered, what it decided."""
 
     action: str | None  # None: no decision (the call failed or was stopped)
-    parsed_by: str  # "schema" | "keywords" | "error" | "stopped"
-    text: str  # the model's answer
+    parsed_by: str  # "scores" | "schema" | "keywords" | "error" | "stopped"
+    text: str  # the model's answer (scored: the answers chosen, with their log-probabilities)
     messages: list[Message]  # the prompt
     latency_s: float
     error: str | None = None
@@ -101,8 +105,12 @@ class Modulator:
             (the small embedded model cannot compare the numbers itself: see bench/modulator.py).
         context: also give the membrane potential, the first neurons' rates and the soup's
             entropy and diversity (off by default: they make SmolLM2-135M answer worse).
-        structured: ask for structured output (off: free text and the seed's keywords).
-        max_tokens: the longest answer asked for.
+        method: "score" (compare the log-probabilities of the possible answers: the
+            embedded model only), "generate" (the model writes the answer) or "auto"
+            (score where the backend can).
+        structured: when generating, ask for structured output (off: free text and the
+            seed's keywords).
+        max_tokens: the longest answer generated.
     """
 
     def __init__(
@@ -115,9 +123,14 @@ class Modulator:
         interval_s: float = 5.0,
         relation: bool = True,
         context: bool = False,
+        method: str = "auto",
         structured: bool = True,
         max_tokens: int = 24,
     ) -> None:
+        if method not in METHODS:
+            raise InvalidInputError(
+                f"unknown modulator method {method!r}", hint=f"use one of: {', '.join(METHODS)}"
+            )
         self.backend = backend
         self.workspace = workspace
         self.log = log
@@ -125,6 +138,10 @@ class Modulator:
         self.interval_s = interval_s
         self.relation = relation
         self.context = context
+        if method == "auto":
+            method = "score" if can_score(backend) else "generate"
+        self.method = method
+        self._scorer = AnswerScorer(backend) if method == "score" else None
         self.max_tokens = max_tokens
         self.structured = structured  # turned off when the backend honours no shape of it
         self._format = 0  # index into FORMATS of the shape this backend is asked with
@@ -137,7 +154,15 @@ class Modulator:
         return time.monotonic() - self._last_call >= self.interval_s
 
     def messages(self, situation: dict[str, Any]) -> list[Message]:
-        """The prompt for `situation`: the rule in words, then the situation."""
+        """The prompt for `situation` when generating: the rule in words, then the situation."""
+        low, high = self.band
+        return [
+            {"role": "system", "content": SYSTEM.format(low=low, high=high)},
+            {"role": "user", "content": self.describe(situation)},
+        ]
+
+    def describe(self, situation: dict[str, Any]) -> str:
+        """The situation in a few sentences: rate and band, the relation, the context."""
         low, high = self.band
         s = situation
         parts = [f"Firing rate: {s['rate_hz']:.1f} Hz. Target band: {low:g} to {high:g} Hz."]
@@ -152,10 +177,7 @@ class Modulator:
                 f"Soup entropy: {s['avg_entropy']:.2f} bits/byte, "
                 f"diversity {s.get('diversity_index') or 0:.2f}."
             )
-        return [
-            {"role": "system", "content": SYSTEM.format(low=low, high=high)},
-            {"role": "user", "content": " ".join(parts)},
-        ]
+        return " ".join(parts)
 
     def decide(
         self, situation: dict[str, Any] | None = None, stop: threading.Event | None = None
@@ -168,11 +190,44 @@ class Modulator:
         if situation is None:
             return None
         self._last_call = time.monotonic()
-        messages = self.messages(situation)
-        decision = self._ask(messages, stop)
+        if self.method == "score":
+            decision = self._score(situation, stop)
+        else:
+            decision = self._ask(self.messages(situation), stop)
         decision.situation = situation
         self._record(decision)
         return decision
+
+    def _score(self, situation: dict[str, Any], stop: threading.Event | None) -> Decision:
+        """Two scored questions: is the situation a problem; if so, which way to move."""
+        assert self._scorer is not None
+        began = time.perf_counter()
+        question, (yes, no) = PROBLEM
+        messages: list[Message] = [
+            {"role": "system", "content": SCORED_SYSTEM},
+            {"role": "user", "content": f"{self.describe(situation)} {question}"},
+        ]
+        said = ""  # the answers chosen so far, as logged
+        try:
+            if stop is not None and stop.is_set():
+                return Decision(None, "stopped", said, messages, _since(began))
+            scores = self._scorer.logprobs(messages, (yes, no))
+            problem = max(scores, key=scores.__getitem__)
+            said = f"{_chosen(problem, scores)}."
+            if problem == no:
+                return Decision("maintain", "scores", said, messages, _since(began))
+            messages += [
+                {"role": "assistant", "content": f"{yes}."},
+                {"role": "user", "content": DIRECTION[0]},
+            ]
+            if stop is not None and stop.is_set():
+                return Decision(None, "stopped", said, messages, _since(began))
+            scores = self._scorer.logprobs(messages, tuple(DIRECTIONS), DIRECTION[1])
+        except BackendError as exc:
+            return Decision(None, "error", said, messages, _since(began), str(exc))
+        way = max(scores, key=scores.__getitem__)
+        said += f" {DIRECTION[1]}{_chosen(way, scores)}."
+        return Decision(DIRECTIONS[way], "scores", said, messages, _since(began))
 
     def _ask(self, messages: list[Message], stop: threading.Event | None) -> Decision:
         began = time.perf_counter()
@@ -181,7 +236,7 @@ class Modulator:
             try:
                 text = self._generate(messages, fmt, stop)
             except BackendError as exc:
-                if fmt is None or isinstance(exc, _NOT_ABOUT_FORMAT):
+                if fmt is None or isinstance(exc, NOT_ABOUT_FORMAT):
                     return Decision(None, "error", "", messages, _since(began), str(exc))
                 self._next_format()  # this server refuses that shape of structured output
                 continue
@@ -227,7 +282,7 @@ class Modulator:
                     "rate_hz": s["rate_hz"],
                     "parsed_by": d.parsed_by,
                     "latency_s": round(d.latency_s, 3),
-                    "model": self.model_name(),
+                    "model": model_name(self.backend),
                 },
             )
         if self.log is not None:
@@ -235,7 +290,7 @@ class Modulator:
                 "decisions",
                 time.time(),
                 s.get("t_s"),
-                self.model_name(),
+                model_name(self.backend),
                 json.dumps(d.messages, ensure_ascii=False),
                 d.text,
                 d.action,
@@ -244,13 +299,12 @@ class Modulator:
                 d.error,
             )
 
-    def model_name(self) -> str:
-        """The backend's model, or "unknown" when the backend cannot say."""
-        try:
-            return self.backend.model
-        except BackendError:  # a server that is down cannot name its model
-            return "unknown"
-
 
 def _since(began: float) -> float:
     return time.perf_counter() - began
+
+
+def _chosen(answer: str, scores: dict[str, float]) -> str:
+    """An answer with its log-probability and its rivals', as logged: 'Yes (-2.45; No -3.43)'."""
+    rivals = "; ".join(f"{a.strip()} {v:.2f}" for a, v in scores.items() if a != answer)
+    return f"{answer} ({scores[answer]:.2f}; {rivals})"

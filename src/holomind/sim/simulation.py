@@ -29,7 +29,7 @@ from typing import Any
 
 from holomind import __version__
 from holomind.errors import InvalidInputError
-from holomind.llm import Backend
+from holomind.llm import Backend, model_name
 from holomind.neuro.log import ActivityLog, count_rows
 from holomind.neuro.models import network_spec
 from holomind.neuro.runner import Sampling, SpikingNetwork, mean_rate
@@ -376,7 +376,7 @@ class Simulation:
         if self.modulator is not None:
             m = self.modulator
             out["llm"] = {
-                "model": m.model_name(),
+                "model": model_name(m.backend),
                 "decisions": m.decisions,
                 "agree_with_rule": m.agreed,
                 "structured_output": m.structured,
