@@ -147,9 +147,13 @@ def test_the_stage_losses_split_cartridges_from_the_workspace(brain) -> None:
     # active cartridge and nothing shared ...
     own = reached(model, params, lambda out, y: out.own_loss)
     assert own == set().union(*(names_of(params, i) for i in range(CARTS)))
-    # ... and the mixture's loss reaches only the workspace layer (never a cartridge or router)
+    # ... and the mixture's loss reaches the workspace layer and no cartridge. It also reaches
+    # the route scores' tensor (the workspace weighs them), but that is a leaf made from the
+    # router's numpy arrays: nothing in the router has a gradient to take (its strengths move
+    # only by the Hebbian rule).
     model.zero_grad(set_to_none=True)
     assert reached(model, params, lambda out, y: out.loss) == {
         "workspace.salience.weight",
         "workspace.salience.bias",
+        "router.scores",
     }
