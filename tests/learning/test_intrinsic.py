@@ -18,8 +18,8 @@ from holomind.learning import (
     CompressionProgress,
     Corpus,
     Plugin,
-    Trainer,
     TrainConfig,
+    Trainer,
     intrinsic_plugins,
     standard_plugins,
 )
@@ -47,7 +47,8 @@ def test_surprise_weights_each_step_of_the_state_by_the_surprise_of_its_byte() -
     # t=1: nll_0 · mean((1,2)-(0,0))² = 2 · 2.5 = 5;  t=2: nll_1 · mean((0,-2)²) = 0.5 · 2 = 1
     assert loss.item() == 3.0
     loss.backward()
-    # d/dh of mean_t w_{t-1}·mean_c(h_t - h_{t-1})²: (w/T')·(2/C)·(h_t - h_{t-1}) on h_t, minus on h_{t-1}
+    # d/dh of mean_t w_{t-1}·mean_c(h_t - h_{t-1})²: (w/T')·(2/C)·(h_t - h_{t-1}) on h_t,
+    # the same with a minus sign on h_{t-1}
     expected = torch.tensor([[-1.0, -2.0], [1.0 - 0.0, 2.0 + 0.5], [0.0, -0.5]], dtype=F64)
     assert torch.equal(h.grad[0], expected)
     assert torch.equal(h.grad[1], torch.zeros(3, 2, dtype=F64))  # not a learning stream

@@ -63,7 +63,7 @@ def reached(
     params: dict[str, torch.Tensor],
     loss_of: Callable[[object, torch.Tensor], torch.Tensor],
 ) -> set[str]:
-    """Names of the tensors a gradient reached when ``loss_of(output, targets)`` is backpropagated."""
+    """Names of the tensors a gradient reached from backpropagating ``loss_of(output, y)``."""
     torch.manual_seed(1)
     x = torch.randint(0, 256, (4, SMALL.block_size))
     y = torch.randint(0, 256, (4, SMALL.block_size))

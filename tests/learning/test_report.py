@@ -1,4 +1,4 @@
-"""The seed's final report: each figure computed from the run, resumable, printed as the seed does."""
+"""The seed's final report: figures computed from the run, resumable, printed as the seed does."""
 
 from __future__ import annotations
 
