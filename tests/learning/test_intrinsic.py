@@ -30,6 +30,7 @@ from holomind.learning.intrinsic import (
     temporal_loss,
 )
 from holomind.learning.texts import build_corpus
+from tests.learning.test_stages import TINY as STAGES_TINY
 
 F64 = torch.float64
 
@@ -126,17 +127,7 @@ def test_compression_plugin_keeps_a_running_mean_per_cartridge_and_resumes_exact
     assert plugin.state_dict()["7"] == pytest.approx([0.9 * 2.0 + 0.1 * 2.5, 3])
 
 
-TINY = {
-    "dim": 32,
-    "stem_depth": 2,
-    "n_head": 2,
-    "adapter_rank": 2,
-    "batch": 4,
-    "seq_len": 32,
-    "stem_steps": 10,
-    "steps": 20,
-    "checkpoint_every": 0,
-}
+TINY = {**STAGES_TINY, "stem_steps": 10, "steps": 20}
 
 
 class Record(Plugin):

@@ -7,35 +7,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import torch
 
 from holomind.learning import Loop, PhaseSchedule, Plugin, RunReport, Stage, format_report
-
-
-class Scalar(Stage):
-    """A "cartridges" stage learning one number toward 3 by SGD: a known, falling loss."""
-
-    name = "cartridges"
-
-    def __init__(self, steps: int) -> None:
-        self.n = steps
-        self.w = torch.zeros((), requires_grad=True)
-        self.opt = torch.optim.SGD([self.w], lr=0.05)
-
-    def steps(self, loop: Any) -> int:
-        return self.n
-
-    def batch(self, loop: Any) -> None:
-        return None
-
-    def forward(self, loop: Any, batch: Any) -> tuple[Any, dict[str, torch.Tensor]]:
-        return None, {"task": (self.w - 3.0) ** 2}
-
-    def zero_grad(self, loop: Any) -> None:
-        self.opt.zero_grad()
-
-    def update(self, loop: Any) -> None:
-        self.opt.step()
+from tests.learning.test_loop import Scalar
 
 
 class Losses(Plugin):
@@ -62,7 +36,7 @@ class Run(Loop):
 
 def test_phase_losses_and_completion_come_from_the_run() -> None:
     losses, report = Losses(), RunReport(window=3)
-    Run(Scalar(40), [PhaseSchedule(), report, losses]).run()
+    Run(Scalar("cartridges", 3.0, 40), [PhaseSchedule(), report, losses]).run()
     r = report.result()
     # 40 steps: representation 12, alignment 20, stabilization 8 (the step that crosses a
     # boundary ran in the phase before it)
@@ -86,7 +60,7 @@ def test_phase_losses_and_completion_come_from_the_run() -> None:
 
 def test_a_short_phase_compares_its_halves() -> None:
     losses, report = Losses(), RunReport(window=10)
-    Run(Scalar(10), [PhaseSchedule(), report, losses]).run()
+    Run(Scalar("cartridges", 3.0, 10), [PhaseSchedule(), report, losses]).run()
     seq = [v for _, v in losses.seen[3:8]]  # alignment: steps 4..8 (5 steps)
     align = report.result()["phases"][1]
     assert align["steps"] == 5
@@ -96,14 +70,18 @@ def test_a_short_phase_compares_its_halves() -> None:
 
 def test_a_resumed_report_equals_an_uninterrupted_ones_figures() -> None:
     whole = RunReport(window=3)
-    Run(Scalar(30), [PhaseSchedule(), whole]).run()
+    Run(Scalar("cartridges", 3.0, 30), [PhaseSchedule(), whole]).run()
 
     class StopAt(Plugin):
         def after_training_iteration(self, loop: Any) -> None:
             if loop.state.step == 14:
                 loop.request_stop()
 
-    first_stage, first, schedule = Scalar(30), RunReport(window=3), PhaseSchedule()
+    first_stage, first, schedule = (
+        Scalar("cartridges", 3.0, 30),
+        RunReport(window=3),
+        PhaseSchedule(),
+    )
     stopped = Run(first_stage, [schedule, first, StopAt()])
     stopped.run()
     assert not first.result()["all_phases_completed"]

@@ -109,6 +109,13 @@ def _streams(loop: Any) -> tuple[Any, torch.Tensor, torch.Tensor]:
     return out, nll.squeeze(-1), learning.to(nll.device)
 
 
+def _flat_streams(loop: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Stream states (B·k, T, C), their own next-byte losses (B·k, T), which learn (B·k,)."""
+    out, nll, learning = _streams(loop)
+    B, k, T, C = out.hidden.shape
+    return out.hidden.reshape(B * k, T, C), nll.reshape(B * k, T), learning.reshape(-1)
+
+
 class IntrinsicTerm(Plugin):
     """One intrinsic objective: added to the step's loss terms in the cartridge stage."""
 
@@ -139,11 +146,7 @@ class SurprisePrediction(IntrinsicTerm):
 
     def term(self, loop: Any) -> torch.Tensor:
         """``surprise_loss`` over the step's streams."""
-        out, nll, learning = _streams(loop)
-        B, k, T, C = out.hidden.shape
-        return surprise_loss(
-            out.hidden.reshape(B * k, T, C), nll.reshape(B * k, T), learning.reshape(-1)
-        )
+        return surprise_loss(*_flat_streams(loop))
 
 
 class TemporalConsistency(IntrinsicTerm):
@@ -154,9 +157,8 @@ class TemporalConsistency(IntrinsicTerm):
 
     def term(self, loop: Any) -> torch.Tensor:
         """``temporal_loss`` over the step's streams."""
-        out, _, learning = _streams(loop)
-        B, k, T, C = out.hidden.shape
-        return temporal_loss(out.hidden.reshape(B * k, T, C), learning.reshape(-1))
+        h, _, learning = _flat_streams(loop)
+        return temporal_loss(h, learning)
 
 
 class CrossCartridgeDisagreement(IntrinsicTerm):
