@@ -19,7 +19,7 @@ Variants (all else equal: same stem, data, seed, steps):
   holomind+<term>          (with --per-term) our phases plus one intrinsic term
 
     OMP_NUM_THREADS=1 python bench/pragnosia.py [--quick] [--per-term] [--seeds 0]
-        [--dim 128] [--stem-steps 800] [--steps 300] [--json bench/results/pragnosia.json]
+        [--dim 64] [--stem-steps 500] [--steps 300] [--json bench/results/pragnosia.json]
 """
 
 from __future__ import annotations
@@ -171,10 +171,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a small version (a few minutes)")
     ap.add_argument("--per-term", action="store_true", help="also each intrinsic term alone")
     ap.add_argument("--seeds", default="0")
-    ap.add_argument("--dim", type=int, default=128)
-    ap.add_argument("--stem-steps", type=int, default=800)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--stem-steps", type=int, default=500)
     ap.add_argument("--steps", type=int, default=300, help="cartridge steps per experience")
-    ap.add_argument("--size", type=int, default=40_000, help="bytes per file")
+    ap.add_argument("--size", type=int, default=20_000, help="bytes per file")
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()

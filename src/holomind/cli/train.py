@@ -77,15 +77,15 @@ def train(
         None,
         "--preset",
         help="Phases and parts: holomind (our measured defaults) or pragnosia (seed 004's "
-        "table, intrinsic objectives and freezing) [holomind].",
+        "table, intrinsic objectives and freezing) \\[holomind].",
     ),
     intrinsic: bool | None = typer.Option(
-        None, "--intrinsic/--no-intrinsic", help="Intrinsic objectives on/off [the preset's]."
+        None, "--intrinsic/--no-intrinsic", help="Intrinsic objectives on/off \\[the preset's]."
     ),
     freezing: bool | None = typer.Option(
-        None, "--freezing/--no-freezing", help="Freezing of mature cartridges [the preset's]."
+        None, "--freezing/--no-freezing", help="Freezing of mature cartridges \\[the preset's]."
     ),
-    device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto [cpu]."),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto \\[cpu]."),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads [1]."),
     log_dir: Path | None = typer.Option(
         None, "--log-dir", help="TensorBoard folder \\[default: LIBRARY/logs]."
