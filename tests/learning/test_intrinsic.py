@@ -18,6 +18,7 @@ from holomind.learning import (
     CompressionProgress,
     Corpus,
     Plugin,
+    RunReport,
     TrainConfig,
     Trainer,
     intrinsic_plugins,
@@ -209,11 +210,14 @@ def test_a_stopped_pragnosia_run_resumes_to_the_same_bytes(tmp_path: Path) -> No
     def corpus() -> Corpus:
         return Corpus.from_folder(data / "licences", 32, domain="licences")
 
-    Trainer(config, corpus(), tmp_path / "whole").fit()
-    stopped = Trainer(config, corpus(), tmp_path / "cut", [*standard_plugins(config), StopAt(9)])
+    def plugins(*more: Plugin) -> list[Plugin]:  # with the final report, as the CLI has it
+        return [*standard_plugins(config), RunReport(), *more]
+
+    Trainer(config, corpus(), tmp_path / "whole", plugins()).fit()
+    stopped = Trainer(config, corpus(), tmp_path / "cut", plugins(StopAt(9)))
     assert stopped.fit().stopped_early
     saved = json.loads((tmp_path / "cut" / "run" / "state.json").read_text())
     # each trained cartridge's running mean loss is saved with the run
     assert set(saved["plugins"]["CompressionProgress"]) == {str(i) for i in stopped.trained()}
-    Trainer(config, corpus(), tmp_path / "cut", resume=True).fit()
+    Trainer(config, corpus(), tmp_path / "cut", plugins(), resume=True).fit()
     assert _weights(tmp_path / "cut") == _weights(tmp_path / "whole")

@@ -68,7 +68,7 @@ def test_a_short_phase_compares_its_halves() -> None:
     assert align["loss_end"] == pytest.approx(sum(seq[-2:]) / 2, rel=1e-12)
 
 
-def test_a_resumed_report_equals_an_uninterrupted_ones_figures() -> None:
+def test_a_resumed_report_has_the_uninterrupted_ones_phase_figures() -> None:
     whole = RunReport(window=3)
     Run(Scalar("cartridges", 3.0, 30), [PhaseSchedule(), whole]).run()
 
@@ -93,7 +93,8 @@ def test_a_resumed_report_equals_an_uninterrupted_ones_figures() -> None:
     resumed.stopping = False
     resumed.run()
     a, b = whole.result(), again.result()
-    assert a["phases"] == b["phases"] and b["memory_samples"] == 30
+    assert a["phases"] == b["phases"]
+    assert b["memory_samples"] == 30 - 14  # memory is the resumed process's own
 
 
 def test_the_seeds_summary_block() -> None:

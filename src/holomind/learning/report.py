@@ -15,7 +15,8 @@ the seed does::
     PHASE PROGRESSION: ✓ All phases completed
     RELATIVE IMPROVEMENT: representation: Loss 2.412 → 1.953 (-19.0%) …
 
-Its state is saved with the run, so a resumed run reports the whole of it.
+The phases' record is saved with the run, so a resumed run reports all of it;
+memory is measured over the steps of this process (a resumed one: since it started).
 """
 
 from __future__ import annotations
@@ -143,12 +144,13 @@ class RunReport(Plugin):
         return sum(head[:m]) / m, sum(tail[-m:]) / m
 
     def state_dict(self) -> dict[str, Any]:
-        """What has been measured so far."""
-        return {"memory": self.memory, "phases": self.phases, "completed": self.completed}
+        """The phases' losses so far. Memory is this process's own and is not saved: it
+        differs between processes, and a resumed run's files must equal an uninterrupted
+        run's byte for byte."""
+        return {"phases": self.phases, "completed": self.completed}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue measuring where the saved run was."""
-        self.memory = list(state.get("memory", [0, 0.0, 0.0]))
+        """Continue the phases' record where the saved run was."""
         self.phases = list(state.get("phases", []))
         self.completed = list(state.get("completed", []))
 
