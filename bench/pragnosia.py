@@ -19,7 +19,8 @@ Variants (all else equal: same stem, data, seed, steps):
   holomind+<term>          (with --per-term) our phases plus one intrinsic term
 
     OMP_NUM_THREADS=1 python bench/pragnosia.py [--quick] [--per-term] [--seeds 0]
-        [--dim 64] [--stem-steps 500] [--steps 300] [--json bench/results/pragnosia.json]
+        [--dim 64] [--stem-steps 500] [--steps 300] [--variants holomind,pragnosia,…]
+        [--json bench/results/pragnosia.json]
 """
 
 from __future__ import annotations
@@ -144,6 +145,8 @@ def bench(args: argparse.Namespace) -> dict:
     if args.per_term:
         for term in intrinsic_plugins():
             variants[f"holomind+{term.name}"] = {"intrinsic": True, "only": term.name}
+    if args.variants:
+        variants = {name: variants[name] for name in args.variants.split(",")}
     return {
         name: run_variant(name, options, base, folders, args) for name, options in variants.items()
     }
@@ -171,6 +174,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a small version (a few minutes)")
     ap.add_argument("--per-term", action="store_true", help="also each intrinsic term alone")
     ap.add_argument("--seeds", default="0")
+    ap.add_argument("--variants", help="comma-separated names (default: all); holomind first")
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--stem-steps", type=int, default=500)
     ap.add_argument("--steps", type=int, default=300, help="cartridge steps per experience")
