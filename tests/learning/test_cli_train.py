@@ -84,6 +84,45 @@ def test_bad_inputs_give_one_line_and_exit_2(holomind, tmp_path: Path) -> None:
     assert not (tmp_path / "lib").exists()
 
 
+def test_pragnosia_preset_prints_the_seeds_banners_and_final_report(
+    holomind, tmp_path: Path
+) -> None:
+    data = build_corpus(tmp_path / "data", size=3000)
+    lib = str(tmp_path / "lib")
+    args = ("--stem-steps", "10", "--steps", "20", "--log-every", "5", *TINY)
+    done = holomind("train", str(data), "--library", lib, "--preset", "pragnosia", *args)
+    assert done.returncode == 0, done.stderr
+    rule = "=" * 80
+    for phase in ("REPRESENTATION", "ALIGNMENT", "STABILIZATION"):
+        assert f"{rule}\nPHASE TRANSITION: Entering {phase} phase\n{rule}\n" in done.stdout
+    # the progress line shows the phase's learning rate and each intrinsic term
+    assert "Step 5 [representation] - Loss: " in done.stdout
+    assert " - LR: 0.0100 - " in done.stdout and " - LR: 0.0010 - " in done.stdout
+    assert " - surprise: " in done.stdout and " - compression: " in done.stdout
+    report = done.stdout[done.stdout.index("TRAINING SUMMARY - PHASED LOCAL LEARNING") :]
+    count = json.loads((tmp_path / "lib" / "registry.json").read_text())["count"]
+    assert "Coefficient of variation: " in report and f"Frozen cartridges: 0/{count}" in report
+    assert "Final phase: STABILIZATION" in report and "✓ All phases completed" in report
+    for phase in ("representation", "alignment", "stabilization"):
+        assert f"\n  {phase}: Loss " in report
+    # switched off: no intrinsic term is computed; the report is in the JSON summary
+    off = holomind("train", str(data), "--library", lib, "--steps", "4", "--no-intrinsic", "--json")
+    assert off.returncode == 0, off.stderr
+    summary = json.loads(off.stdout)
+    assert summary["config"]["intrinsic"] is False and summary["config"]["preset"] == "holomind"
+    assert [p["name"] for p in summary["report"]["phases"]] == [
+        "representation",
+        "alignment",
+        "stabilization",
+    ]
+    assert summary["report"]["all_phases_completed"] and summary["report"]["cartridges"] == count
+    bad = holomind("train", str(data), "--library", lib, "--preset", "brainy")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "error: unknown preset 'brainy': use one of holomind, pragnosia"
+    ]
+
+
 def _train(home: Path, data: Path, lib: Path, *args: str) -> subprocess.Popen:
     """`holomind train` started in the background, its output unbuffered."""
     env = {**os.environ, "HOLOMIND_HOME": str(home), "PYTHONUNBUFFERED": "1"}

@@ -37,9 +37,11 @@ class Scalar(Stage):
 class Recorder(Plugin):
     """Records events; optionally adds a penalty term; optionally asks the loop to stop."""
 
-    def __init__(self, penalty: float = 0.0, stop_at: int | None = None) -> None:
+    def __init__(
+        self, penalty: float = 0.0, stop_at: int | None = None, weight: float | None = None
+    ) -> None:
         self.seen: list[str] = []
-        self.penalty, self.stop_at = penalty, stop_at
+        self.penalty, self.stop_at, self.weight = penalty, stop_at, weight
 
     def before_training(self, loop: Any) -> None:
         self.seen.append("before_training")
@@ -54,6 +56,8 @@ class Recorder(Plugin):
         self.seen.append("after_forward")
         if self.penalty:
             loop.iteration.losses["penalty"] = self.penalty * loop.iteration.output**2
+        if self.weight is not None:
+            loop.iteration.weights["penalty"] = self.weight
 
     def before_update(self, loop: Any) -> None:
         self.seen.append("before_update")
@@ -114,6 +118,14 @@ def test_a_plugins_loss_term_is_minimised_with_the_stages() -> None:
     Saving([stage], [Recorder(penalty=1.0)]).run()
     # minimum of (w - 3)^2 + w^2 is w = 1.5, not the task's own 3
     assert stage.w.item() == pytest.approx(1.5, abs=1e-4)
+
+
+def test_a_terms_weight_scales_it_in_the_sum_but_not_in_the_reported_loss() -> None:
+    stage = Scalar("a", 3.0, 300)
+    state = Saving([stage], [Recorder(penalty=1.0, weight=3.0)]).run()
+    # minimum of (w - 3)^2 + 3 w^2 is w = 3/4; the step's loss is the task's alone
+    assert stage.w.item() == pytest.approx(0.75, abs=1e-4)
+    assert state.loss == pytest.approx((0.75 - 3.0) ** 2, abs=1e-3)
 
 
 def test_a_stop_finishes_the_step_saves_and_skips_the_rest() -> None:

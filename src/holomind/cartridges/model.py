@@ -40,6 +40,11 @@ class BrainOutput:
     stream_losses: torch.Tensor | None = None  # (B, k) each chosen cartridge's own NLL per context
     cartridges: list[Cartridge] = field(default_factory=list)  # the active set, by position
     embeddings: torch.Tensor | None = None  # (B, C) context stem embeddings
+    # per stream (context b, active slot j → cartridge route.ids[b, j]), kept in the graph
+    # so that loss terms on a stream reach only its own cartridge (learning.intrinsic)
+    hidden: torch.Tensor | None = None  # (B, k, T, C) the top block's states with its adapters
+    stream_log_probs: torch.Tensor | None = None  # (B, k, T, V) each stream's own prediction
+    shares: torch.Tensor | None = None  # (B, k, T) how much the workspace listened to each
 
 
 class CartridgeModel(nn.Module):
@@ -113,6 +118,7 @@ class CartridgeModel(nn.Module):
         scores = route.scores.to(x.device)
         mix, weights = self.binding(h.detach().view(B, k, T, C), logp.detach(), scores)
         out = BrainOutput(mix, route=route, cartridges=carts, embeddings=emb)
+        out.hidden, out.stream_log_probs, out.shares = h.view(B, k, T, C), logp, weights
         if targets is None:
             return out
         own = -logp.gather(-1, targets[:, None, :, None].expand(B, k, T, 1)).squeeze(-1)

@@ -73,7 +73,19 @@ def train(
         None, "--checkpoint-every", help="Steps between saves; 0 = stage ends only [500]."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Random seed [0]."),
-    device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto [cpu]."),
+    preset: str | None = typer.Option(
+        None,
+        "--preset",
+        help="Phases and parts: holomind (our measured defaults) or pragnosia (seed 004's "
+        "table, intrinsic objectives and freezing) \\[holomind].",
+    ),
+    intrinsic: bool | None = typer.Option(
+        None, "--intrinsic/--no-intrinsic", help="Intrinsic objectives on/off \\[the preset's]."
+    ),
+    freezing: bool | None = typer.Option(
+        None, "--freezing/--no-freezing", help="Freezing of mature cartridges \\[the preset's]."
+    ),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto \\[cpu]."),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads [1]."),
     log_dir: Path | None = typer.Option(
         None, "--log-dir", help="TensorBoard folder \\[default: LIBRARY/logs]."
@@ -92,10 +104,12 @@ def train(
     from holomind.learning import (
         Corpus,
         ProgressLine,
+        RunReport,
         TensorBoardLogger,
         TrainConfig,
         Trainer,
         WorkspacePublisher,
+        format_report,
         resolve_config,
         standard_plugins,
     )
@@ -113,8 +127,10 @@ def train(
     torch.set_num_threads(config.threads)
     corpus = Corpus.from_folder(data_dir, config.seq_len, config.val_fraction, domain=domain)
     write = (lambda line: None) if as_json else typer.echo
+    report = RunReport()
     plugins = [
         *standard_plugins(config),
+        report,
         ProgressLine(config.log_every, write),
         TensorBoardLogger(log_dir or root / "logs", config.log_every),
     ]
@@ -132,9 +148,12 @@ def train(
         if workspace is not None:
             workspace.close()
     summary = trainer.summary()
+    ran = bool(report.phases)  # the cartridge stage ran: the seed's report applies
     if as_json:
-        print_json(summary)
+        print_json({**summary, "report": report.result() if ran else None})
     else:
+        if ran:
+            write(format_report(report.result()))
         for name, after in state.val_after.items():
             before = state.val_before.get(name, float("nan"))
             write(f"  {name or 'all'}: validation loss {before:.4f} → {after:.4f} nats/byte")

@@ -2,17 +2,28 @@
 
 from holomind.learning.data import Corpus, Document
 from holomind.learning.hebbian import HebbianRouting
+from holomind.learning.intrinsic import (
+    CompressionProgress,
+    CrossCartridgeDisagreement,
+    IntrinsicTerm,
+    SurprisePrediction,
+    TemporalConsistency,
+    intrinsic_plugins,
+)
 from holomind.learning.loop import Iteration, Loop, Plugin, Stage, TrainState
 from holomind.learning.maturity import MaturityFreezing, MaturityTracking
 from holomind.learning.plugins import (
     Checkpoint,
+    Phase,
     PhaseSchedule,
+    Preset,
     ProgressLine,
     RouterStatistics,
     TensorBoardLogger,
     WorkspacePublisher,
     standard_plugins,
 )
+from holomind.learning.report import RunReport, format_report
 from holomind.learning.stages import CartridgeStage, StemStage
 from holomind.learning.trainer import (
     TrainConfig,
@@ -25,24 +36,34 @@ from holomind.learning.trainer import (
 __all__ = [
     "CartridgeStage",
     "Checkpoint",
+    "CompressionProgress",
     "Corpus",
+    "CrossCartridgeDisagreement",
     "Document",
     "HebbianRouting",
+    "IntrinsicTerm",
     "Iteration",
     "Loop",
     "MaturityFreezing",
     "MaturityTracking",
+    "Phase",
     "PhaseSchedule",
     "Plugin",
+    "Preset",
     "ProgressLine",
     "RouterStatistics",
+    "RunReport",
     "Stage",
     "StemStage",
+    "SurprisePrediction",
+    "TemporalConsistency",
     "TensorBoardLogger",
     "TrainConfig",
     "TrainState",
     "Trainer",
     "WorkspacePublisher",
+    "format_report",
+    "intrinsic_plugins",
     "library_settings",
     "resolve_config",
     "saved_run",

@@ -10,6 +10,7 @@ and calls every plugin at each named event::
         before_phase          a plugin (PhaseSchedule) entered a new phase
         before_training_iteration
           after_forward       ``loop.iteration.losses`` may gain named loss terms here
+                              (and ``loop.iteration.weights`` their multipliers)
           before_update       gradients are computed, no optimiser has stepped
           after_update        optimisers have stepped (routing, maturity, signatures follow)
         after_training_iteration
@@ -91,6 +92,8 @@ class TrainState:
     loss: float = math.nan  # this step's loss
     lr_scale: float = 1.0  # the phase's multiplier on the learning rate
     freeze_threshold: float | None = None  # maturity above which a cartridge freezes
+    task_weight: float = 1.0  # the phase's weight on the stage's own loss terms
+    intrinsic_weight: float = 1.0  # the phase's weight on intrinsic terms (learning.intrinsic)
     active: int = 0  # cartridges active this step
     tokens: int = 0  # tokens trained on since this process started the stage
     started: float = field(default_factory=time.perf_counter)  # for tokens/s; not saved
@@ -113,6 +116,13 @@ class Iteration:
     # Named loss terms; their sum is minimised. "task" is the model's own loss (the one
     # reported as the step's loss); plugins may add others (e.g. intrinsic objectives).
     losses: dict[str, torch.Tensor] = field(default_factory=dict)
+    # Each term's multiplier in the minimised sum (1 when absent); the terms themselves stay
+    # unweighted, so what is logged is the term's own value.
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def total(self) -> torch.Tensor:
+        """The weighted sum of the loss terms: what the step minimises."""
+        return sum(self.weights.get(name, 1.0) * term for name, term in self.losses.items())
 
 
 class Stage:
@@ -215,7 +225,7 @@ class Loop:
         it.batch = stage.batch(self)
         it.output, it.losses = stage.forward(self, it.batch)
         self.emit("after_forward")
-        loss = sum(it.losses.values())
+        loss = it.total()
         stage.zero_grad(self)
         loss.backward()
         self.emit("before_update")

@@ -23,7 +23,7 @@ import torch
 
 from holomind.learning.hebbian import HebbianRouting
 from holomind.learning.loop import Plugin
-from holomind.learning.maturity import MaturityTracking
+from holomind.learning.maturity import MaturityFreezing, MaturityTracking
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,40 @@ class Phase:
     fraction: float  # share of the cartridge steps
     lr_scale: float  # multiplier on the cartridge learning rate
     freeze_threshold: float | None  # maturity above which cartridges freeze; None = no freezing
+    intrinsic: float = 1.0  # weight on the intrinsic terms (when their plugins are on)
+    task: float = 1.0  # weight on the stage's own loss terms
 
 
+# Our tuned defaults: the seed's fractions and learning rates, the task at full weight in
+# every phase (measured: bench/pragnosia.py, docs/cartridges.md "Local learning").
 PHASES = (
     Phase("representation", 0.3, 1.0, None),
     Phase("alignment", 0.5, 0.5, 0.95),
     Phase("stabilization", 0.2, 0.1, 0.90),
 )
+
+# Seed 004's table exactly: intrinsic:task 0.9:0.1, 0.5:0.5, 0.2:0.8; expert learning rates
+# 0.01 / 0.005 / 0.001 (lr 1e-2 times the scale); freezing off / 0.95 / 0.90.
+PRAGNOSIA_PHASES = (
+    Phase("representation", 0.3, 1.0, None, intrinsic=0.9, task=0.1),
+    Phase("alignment", 0.5, 0.5, 0.95, intrinsic=0.5, task=0.5),
+    Phase("stabilization", 0.2, 0.1, 0.90, intrinsic=0.2, task=0.8),
+)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named set of phases and parts (`holomind train --preset NAME`)."""
+
+    phases: tuple[Phase, ...]
+    intrinsic: bool  # the intrinsic objectives (learning.intrinsic) are on
+    freezing: bool  # MaturityFreezing is on
+
+
+PRESETS = {
+    "holomind": Preset(PHASES, intrinsic=False, freezing=False),
+    "pragnosia": Preset(PRAGNOSIA_PHASES, intrinsic=True, freezing=True),
+}
 
 
 def rss_mb() -> float:
@@ -85,12 +112,21 @@ class PhaseSchedule(Plugin):
         phase = self.phases[index]
         s = loop.state
         s.phase, s.lr_scale, s.freeze_threshold = phase.name, phase.lr_scale, phase.freeze_threshold
+        s.task_weight, s.intrinsic_weight = phase.task, phase.intrinsic
         loop.emit("before_phase")
 
     def before_stage(self, loop: Any) -> None:
         """Cartridge steps begin in the first phase."""
         if _learning(loop):
             self._enter(loop, 0)
+
+    def after_forward(self, loop: Any) -> None:
+        """Weigh the stage's own loss terms (those no plugin weighed) by the phase's task weight."""
+        if not _learning(loop) or loop.state.task_weight == 1.0:
+            return
+        it = loop.iteration
+        for name in it.losses:
+            it.weights.setdefault(name, loop.state.task_weight)
 
     def after_training_iteration(self, loop: Any) -> None:
         """Switch phase when the step count crosses a boundary."""
@@ -138,18 +174,29 @@ class Checkpoint(Plugin):
 
 
 def standard_plugins(config: Any) -> list[Plugin]:
-    """What every `holomind train` run uses: the learning rules, phases, checkpoints.
+    """What `holomind train` uses: the learning rules, the preset's phases and parts, checkpoints.
 
-    `MaturityFreezing` is not among them: measured, it froze a new domain's cartridge
-    half-way through its experience and cost a third of its gain (docs/continual.md).
+    The default preset ("holomind") leaves out `MaturityFreezing`: measured, it froze a
+    new domain's cartridge half-way through its experience and cost a third of its gain
+    (docs/continual.md); and the intrinsic objectives, which did not lower held-out loss
+    (bench/pragnosia.py). ``config.intrinsic`` / ``config.freezing`` (None: the preset's
+    choice) switch either on or off.
     """
-    return [
-        PhaseSchedule(),
+    from holomind.learning.intrinsic import intrinsic_plugins
+
+    preset = PRESETS[config.preset]
+    plugins: list[Plugin] = [
+        PhaseSchedule(preset.phases),
         MaturityTracking(),
         HebbianRouting(),
         RouterStatistics(),
-        Checkpoint(config.checkpoint_every),
     ]
+    if preset.freezing if config.freezing is None else config.freezing:
+        plugins.append(MaturityFreezing())
+    if preset.intrinsic if config.intrinsic is None else config.intrinsic:
+        plugins.extend(intrinsic_plugins())
+    plugins.append(Checkpoint(config.checkpoint_every))
+    return plugins
 
 
 class ProgressLine(Plugin):
@@ -160,8 +207,11 @@ class ProgressLine(Plugin):
         self.write = write
 
     def before_phase(self, loop: Any) -> None:
-        """Announce a phase change."""
-        self.write(f"Phase: entering {loop.state.phase.upper()}")
+        """Announce a phase change with the seed's banner."""
+        rule = "=" * 80
+        self.write(
+            f"\n{rule}\nPHASE TRANSITION: Entering {loop.state.phase.upper()} phase\n{rule}\n"
+        )
 
     def after_training_iteration(self, loop: Any) -> None:
         """Print the progress line on every ``every``-th step and on the last one."""
@@ -171,11 +221,16 @@ class ProgressLine(Plugin):
         lib = loop.library
         frozen = sum(lib.get(i).state.frozen for i in lib.cached_ids()) if lib is not None else 0
         m = metrics(loop)
+        lr = f" - LR: {loop.config.lr * s.lr_scale:.4f}" if _learning(loop) else ""
+        extra = "".join(f" - {k}: {v:.4f}" for k, v in m["losses"].items() if k not in _OWN)
         self.write(
-            f"Step {s.step} [{s.phase}] - Loss: {s.loss:.4f} - Active: {s.active}/{m['cartridges']}"
-            f" - Frozen: {frozen} - Tok/s: {m['tokens_per_s']:,.0f} - RSS: {m['rss_mb']:.0f} MB"
-            f" - ETA: {_duration(m['eta_s'])}"
+            f"Step {s.step} [{s.phase}] - Loss: {s.loss:.4f}{lr} - Active: {s.active}/"
+            f"{m['cartridges']} - Frozen: {frozen}{extra} - Tok/s: {m['tokens_per_s']:,.0f}"
+            f" - RSS: {m['rss_mb']:.0f} MB - ETA: {_duration(m['eta_s'])}"
         )
+
+
+_OWN = ("task", "cartridges")  # the stages' own loss terms (the line's Loss is the task's)
 
 
 def _duration(seconds: float) -> str:
@@ -201,6 +256,8 @@ def metrics(loop: Any) -> dict[str, Any]:
         "tokens_per_s": s.tokens / elapsed,
         "eta_s": (s.total - s.step) * elapsed / steps_done,
         "rss_mb": rss_mb(),
+        # this step's loss terms, unweighted (the stage's own and the intrinsic objectives)
+        "losses": {k: float(v.detach()) for k, v in loop.iteration.losses.items()},
     }
 
 

@@ -42,7 +42,7 @@ from holomind.cartridges.library import REGISTRY
 from holomind.errors import ConfigError, CorruptFileError, InvalidInputError
 from holomind.learning.data import Corpus
 from holomind.learning.loop import Loop, Plugin, TrainState
-from holomind.learning.plugins import peak_rss_mb, standard_plugins
+from holomind.learning.plugins import PRESETS, peak_rss_mb, standard_plugins
 from holomind.learning.stages import CartridgeStage, StemStage
 
 RUN_STATE = "run/state.json"
@@ -80,6 +80,11 @@ class TrainConfig:
     log_every: int = 50  # steps between progress lines and metrics
     checkpoint_every: int = 500  # steps between commits (0 = only at stage ends and stops)
     seed: int = 0  # sampling and initialisation seed
+    # Phases and parts of the cartridge stage: "holomind" (our measured defaults) or
+    # "pragnosia" (seed 004's table exactly, with its intrinsic objectives and freezing)
+    preset: str = "holomind"
+    intrinsic: bool | None = None  # the intrinsic objectives on/off (None: the preset's choice)
+    freezing: bool | None = None  # MaturityFreezing on/off (None: the preset's choice)
     device: str = "cpu"  # "cpu", "cuda" or "auto"
     threads: int = 1  # torch CPU threads
 
@@ -94,6 +99,10 @@ class TrainConfig:
             raise ConfigError(f"dim {self.dim} must be a multiple of n_head {self.n_head}")
         if not 1 <= self.adapted_layers <= self.stem_depth:
             raise ConfigError(f"adapted_layers must be between 1 and stem_depth {self.stem_depth}")
+        if self.preset not in PRESETS:
+            raise ConfigError(
+                f"unknown preset {self.preset!r}", hint=f"use one of {', '.join(PRESETS)}"
+            )
         if self.workspace_learns not in ("first", "always"):
             raise ConfigError(
                 f"workspace_learns must be 'first' or 'always', not {self.workspace_learns!r}"
