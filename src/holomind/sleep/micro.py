@@ -1,0 +1,133 @@
+"""Micro-sleep: consolidate a chat's memories into the cartridges while the user is idle.
+
+Pragnosia's "micro-sleep". The chat calls `idle()` when it starts waiting for
+the user and `busy()` when a turn begins — two calls that only take the time
+and, if a sleep is running, send it SIGINT (a few microseconds: that is all a
+turn's critical path pays). A watcher thread starts ``holomind sleep`` in a
+child process (lowered priority) once the chat has been idle ``idle_s`` seconds
+and a turn happened since the last finished sleep. A turn beginning interrupts
+the child the way Ctrl-C does — it finishes its step, commits and exits — and
+the next idle spell starts a new child that resumes it exactly. `close` stops
+the child the same way (SIGKILL after ``grace_s`` seconds, which loses nothing
+either: the last commit stands).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+class MicroSleep:
+    """Runs sleeps of ``network`` into ``library`` in a child process while the chat is idle."""
+
+    def __init__(
+        self,
+        network: Path,
+        library: Path,
+        *,
+        idle_s: float = 5.0,
+        steps: int | None = None,
+        nice: int = 10,
+        grace_s: float = 30.0,
+        log: Path | None = None,
+    ) -> None:
+        self.network = Path(network)
+        self.library = Path(library)
+        self.idle_s = idle_s
+        self.steps = steps
+        self.nice = nice
+        self.grace_s = grace_s
+        self.log = log or self.library / "micro-sleep.log"
+        self.child: subprocess.Popen | None = None
+        self.sleeps = 0  # children started
+        self.finished = 0  # children that ended their sleep (exit 0)
+        self._idle_since: float | None = None
+        self._pending = True  # something may be new since the last finished sleep
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._watch, name="micro-sleep", daemon=True)
+
+    def start(self) -> MicroSleep:
+        """Start the watcher thread; returns self."""
+        self._thread.start()
+        return self
+
+    def idle(self) -> None:
+        """The chat now waits for the user (call before reading input)."""
+        self._idle_since = time.monotonic()
+        self._wake.set()
+
+    def busy(self) -> None:
+        """A turn begins: the chat's critical path. Interrupts a running sleep (non-blocking)."""
+        self._idle_since = None
+        self._pending = True
+        child = self.child
+        if child is not None and child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGINT)
+
+    def command(self) -> list[str]:
+        """The child's command line."""
+        cmd = [sys.executable, "-m", "holomind", "sleep", str(self.network)]
+        cmd += ["--library", str(self.library), "--quiet"]
+        return cmd + (["--steps", str(self.steps)] if self.steps else [])
+
+    def _watch(self) -> None:
+        while not self._closing:
+            self._wake.wait(timeout=0.5)
+            self._wake.clear()
+            child = self.child
+            if child is not None:
+                if child.poll() is None:
+                    continue
+                self.finished += child.returncode == 0
+                self.child = None
+            since = self._idle_since
+            if self._closing or since is None or not self._pending:
+                continue
+            if time.monotonic() - since < self.idle_s:
+                self._wake.set()  # check again shortly
+                time.sleep(min(0.5, self.idle_s))
+                continue
+            with self._lock:
+                if self._closing:
+                    return
+                self._pending = False
+                self.sleeps += 1
+                with self.log.open("ab") as out:
+                    self.child = subprocess.Popen(
+                        self.command(),
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                    )
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.setpriority(os.PRIO_PROCESS, self.child.pid, self.nice)
+
+    def close(self) -> None:
+        """Stop watching; a running sleep is interrupted (it commits) and waited for."""
+        with self._lock:
+            self._closing = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        child = self.child
+        if child is None:
+            return
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=self.grace_s)
+            except subprocess.TimeoutExpired:
+                child.kill()  # safe: the library keeps its last commit
+                child.wait()
+        self.finished += child.returncode == 0
+        self.child = None
