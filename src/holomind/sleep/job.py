@@ -35,11 +35,12 @@ from holomind.learning.plugins import metrics
 from holomind.learning.trainer import FREE_ON_RESUME
 from holomind.memory import PixelNetwork
 from holomind.sleep.marks import SLEEP_FILE, mark_of, network_key, read_marks, with_sleep
+from holomind.sleep.recall import RecallRouting, recall_contexts
 from holomind.sleep.replay import REHEARSE, ReplayPlan, plan_replay, replay_text
 from holomind.sleep.report import RunReport
 
 DOMAIN = "memory"  # the cartridge domain replayed records train
-STEPS_PER_RECORD = 60  # default steps per new record …
+STEPS_PER_RECORD = 20  # default steps per new record …
 MIN_STEPS, MAX_STEPS = 100, 2000  # … within these bounds
 
 
@@ -57,7 +58,7 @@ class SleepResult:
     step: int  # steps done when it returned
     resumed: bool  # it continued an interrupted sleep
     finished: bool  # the mark moved to ``upto``
-    stopped_early: bool  # Ctrl-C (or `request_stop`) ended it; the next sleep continues
+    stopped_early: bool  # Ctrl-C ended it; the next sleep continues
     nothing_new: bool = False  # there was nothing to replay; nothing was trained
     val_before: dict[str, float] = field(default_factory=dict)  # replay text's held-out loss
     val_after: dict[str, float] = field(default_factory=dict)
@@ -149,19 +150,20 @@ def sleep(
     settings: dict[str, Any] | None = None,
     rehearse: int = REHEARSE,
     domain: str = DOMAIN,
+    recall_per_step: int = 8,
     plugins: Sequence[Plugin] = (),
     write: Callable[[str], None] | None = None,
     workspace: Any = None,
-    stop: Callable[[Trainer], None] | None = None,
 ) -> SleepResult:
     """Consolidate ``network``'s new records into the cartridge library at ``library``.
 
     ``steps`` defaults to `default_steps` of the plan; ``settings`` are further
     `TrainConfig` fields (``lr``, ``batch``, ``seed``, …). ``write`` gets a progress
     line every ``log_every`` steps; ``workspace`` (anything with ``write(key,
-    value)``) gets ``sleep/progress``. ``stop`` receives the trainer before it runs
-    (keep it to call ``request_stop()`` from another thread). An unfinished sleep in
-    the library is continued first (its own plan and steps; ``steps`` is ignored).
+    value)``) gets ``sleep/progress``. ``recall_per_step`` recall contexts are counted
+    in the memory cartridge's routing statistics per step (`RecallRouting`; 0 = off).
+    An unfinished sleep in the library is continued first (its own plan and steps;
+    ``steps`` is ignored).
     """
     if not Library.exists(library):
         raise MissingFileError(
@@ -205,7 +207,8 @@ def sleep(
     report = RunReport()
     info = {"network": str(network), "library": str(library), "new": len(plan.new)}
     info["rehearsed"] = len(plan.rehearsed)
-    chosen: list[Plugin] = [*standard_plugins(config), ReplayState(plan, key), report]
+    recall = RecallRouting(recall_contexts(text, config.seq_len), recall_per_step)
+    chosen: list[Plugin] = [*standard_plugins(config), recall, ReplayState(plan, key), report]
     if write is not None:
         chosen.append(ProgressLine(config.log_every, lambda line: write(f"Sleep: {line}")))
     if workspace is not None:
@@ -227,8 +230,6 @@ def sleep(
         return with_sleep(marks, key, str(network), entry)
 
     trainer = SleepTrainer(config, corpus, library, chosen, resume=resume, bookkeeping=bookkeeping)
-    if stop is not None:
-        stop(trainer)
     state = trainer.fit()
     return SleepResult(
         str(network),

@@ -5,7 +5,8 @@ the user and `busy()` when a turn begins — two calls that only take the time
 and, if a sleep is running, send it SIGINT (a few microseconds: that is all a
 turn's critical path pays). A watcher thread starts ``holomind sleep`` in a
 child process (lowered priority) once the chat has been idle ``idle_s`` seconds
-and a turn happened since the last finished sleep. A turn beginning interrupts
+and a turn happened since the last sleep began (or that sleep only finished an
+interrupted one). A turn beginning interrupts
 the child the way Ctrl-C does — it finishes its step, commits and exits — and
 the next idle spell starts a new child that resumes it exactly. `close` stops
 the child the same way (SIGKILL after ``grace_s`` seconds, which loses nothing
@@ -21,7 +22,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from holomind.learning import saved_run
 
 
 class MicroSleep:
@@ -74,10 +78,22 @@ class MicroSleep:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid, signal.SIGINT)
 
+    def wrap(self, read: Callable[[str], str]) -> Callable[[str], str]:
+        """``read`` (e.g. ``input``) with the time spent in it counted as idle."""
+
+        def reading(prompt: str) -> str:
+            self.idle()
+            try:
+                return read(prompt)
+            finally:
+                self.busy()
+
+        return reading
+
     def command(self) -> list[str]:
         """The child's command line."""
         cmd = [sys.executable, "-m", "holomind", "sleep", str(self.network)]
-        cmd += ["--library", str(self.library), "--quiet"]
+        cmd += ["--library", str(self.library), "--log-every", "10"]
         return cmd + (["--steps", str(self.steps)] if self.steps else [])
 
     def _watch(self) -> None:
@@ -100,7 +116,10 @@ class MicroSleep:
             with self._lock:
                 if self._closing:
                     return
-                self._pending = False
+                # A sleep that continues an interrupted one replays that one's plan only:
+                # whatever came since needs another sleep after it.
+                run = saved_run(self.library)
+                self._pending = run is not None and not run["state"]["done"]
                 self.sleeps += 1
                 with self.log.open("ab") as out:
                     self.child = subprocess.Popen(
