@@ -18,7 +18,7 @@ def sleep(
         None, "--library", help="Cartridge library folder \\[default: HOME/cartridge_library]."
     ),
     steps: int | None = typer.Option(
-        None, "--steps", min=1, help="Training steps [20 per new record, 10 per rehearsed one; 100..2000]."
+        None, "--steps", min=1, help="Steps [20 a new record, 2 a rehearsed one; 100..2000]."
     ),
     lr: float | None = typer.Option(None, "--lr", help="Cartridge learning rate [1e-2]."),
     rehearse: int = typer.Option(

@@ -124,8 +124,8 @@ class SleepTrainer(Trainer):
 
 
 def default_steps(plan: ReplayPlan) -> int:
-    """``STEPS_PER_RECORD`` per new record (half that per rehearsed one), within bounds."""
-    wanted = STEPS_PER_RECORD * len(plan.new) + STEPS_PER_RECORD // 2 * len(plan.rehearsed)
+    """``STEPS_PER_RECORD`` per new record (a tenth of that per rehearsed one), within bounds."""
+    wanted = STEPS_PER_RECORD * len(plan.new) + STEPS_PER_RECORD // 10 * len(plan.rehearsed)
     return max(MIN_STEPS, min(MAX_STEPS, wanted))
 
 
