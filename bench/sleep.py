@@ -40,12 +40,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import torch  # noqa: E402
 
-from holomind.cartridges import CartridgeModel, Library  # noqa: E402
-from holomind.learning import Corpus, Trainer, resolve_config  # noqa: E402
 from holomind.learning.texts import build_corpus  # noqa: E402
 from holomind.memory import PixelNetwork  # noqa: E402
-from holomind.sleep import MicroSleep, recall_prompt, sleep  # noqa: E402
+from holomind.sleep import MicroSleep, sleep  # noqa: E402
 from holomind.sleep.facts import Fact, invented_facts  # noqa: E402
+from holomind.sleep.measure import held_out_losses, recall_answers, recalled  # noqa: E402
 
 # The library's shape: LoRA on attention and MLP of both blocks. With the default shape
 # (MLP of the top block only) a sleep reached 5-6 of 20 (docs/cartridges.md, "Sleep").
@@ -65,22 +64,11 @@ def holomind(*args: str) -> subprocess.CompletedProcess:
     return done
 
 
-def recall(lib: Path, facts: list[Fact], tokens: int = 16) -> dict:
+def recall(lib: Path, facts: list[Fact]) -> dict:
     """Greedy answers of the cartridge model alone; hit = the key word in the answer."""
-    model = CartridgeModel(Library.open(lib))
-    answers = [
-        model.generate(recall_prompt(f.question), tokens, temperature=1.0, top_k=1) for f in facts
-    ]
-    hits = [f.key in a for f, a in zip(facts, answers, strict=True)]
+    answers = recall_answers(lib, facts)
+    hits = recalled(facts, answers)
     return {"hit_rate": sum(hits) / len(facts), "answers": answers, "hits": hits}
-
-
-def held_out(lib: Path, data: Path) -> dict[str, float]:
-    """Held-out loss (nats/byte) of every trained domain's text under the whole model."""
-    config = resolve_config(lib, {})
-    trainer = Trainer(config, Corpus.from_folder(data, config.seq_len), lib)
-    trainer.model = CartridgeModel(Library.open(lib))
-    return trainer.evaluate()
 
 
 def consolidation(args: argparse.Namespace, root: Path) -> dict:
@@ -100,7 +88,7 @@ def consolidation(args: argparse.Namespace, root: Path) -> dict:
     ablation = root / "lib-no-recall-routing"
     shutil.copytree(lib, ablation)
     before = recall(lib, facts)
-    loss_before = held_out(lib, data)
+    loss_before = held_out_losses(lib, data)
     print(f"trained in {train_s:.0f} s; before sleep: {before['hit_rate']:.0%} recalled")
     t = time.perf_counter()
     steps = ["--steps", str(args.steps)] if args.steps else []  # default: the CLI's
@@ -109,7 +97,7 @@ def consolidation(args: argparse.Namespace, root: Path) -> dict:
     result = json.loads(slept.stdout)
     args.steps = result["steps"]
     after = recall(lib, facts)
-    loss_after = held_out(lib, data)
+    loss_after = held_out_losses(lib, data)
     rise = {d: loss_after[d] / loss_before[d] - 1 for d in loss_before}
     print(f"slept {args.steps} steps in {sleep_s:.0f} s; after: {after['hit_rate']:.0%} recalled")
     for f, a, hit in zip(facts, after["answers"], after["hits"], strict=True):

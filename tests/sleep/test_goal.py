@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from holomind.cartridges import CartridgeModel, Library
 from holomind.learning import Corpus, Trainer, resolve_config
 from holomind.learning.texts import build_corpus
 from holomind.memory import PixelNetwork
-from holomind.sleep import recall_prompt, sleep
+from holomind.sleep import sleep
 from holomind.sleep.facts import invented_facts
+from holomind.sleep.measure import held_out_losses, recall_answers, recalled
 
 # LoRA on attention and MLP of both blocks: the shape bench/sleep.py measures
 SHAPE = {
@@ -22,19 +22,6 @@ SHAPE = {
     "adapted_layers": 2,
     "targets": ("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"),
 }
-
-
-def _recalled(lib: Path, facts: list) -> list[bool]:
-    model = CartridgeModel(Library.open(lib))
-    answers = [model.generate(recall_prompt(f.question), 12, top_k=1) for f in facts]
-    return [f.key in answer for f, answer in zip(facts, answers, strict=True)]
-
-
-def _held_out(lib: Path, data: Path) -> dict[str, float]:
-    config = resolve_config(lib, {})
-    trainer = Trainer(config, Corpus.from_folder(data, config.seq_len), lib)
-    trainer.model = CartridgeModel(Library.open(lib))
-    return trainer.evaluate()
 
 
 @pytest.mark.slow
@@ -47,11 +34,12 @@ def test_sleep_teaches_the_cartridges_what_the_network_holds(tmp_path: Path) -> 
     facts = invented_facts(5)
     net = tmp_path / "net.png"
     PixelNetwork(net, embedder="none").append_many([(f.question, f.answer) for f in facts])
-    assert _recalled(lib, facts) == [False] * 5  # invented: nothing knows them before
-    before = _held_out(lib, data)
+    # invented: nothing knows them before
+    assert recalled(facts, recall_answers(lib, facts)) == [False] * 5
+    before = held_out_losses(lib, data)
     result = sleep(net, lib)
     assert result.finished and result.steps == 100  # the default for 5 new records
-    assert sum(_recalled(lib, facts)) >= 4  # >= 80 %
-    after = _held_out(lib, data)
+    assert sum(recalled(facts, recall_answers(lib, facts))) >= 4  # >= 80 %
+    after = held_out_losses(lib, data)
     assert set(after) == {"licences", "python"}
     assert all(after[d] <= before[d] * 1.01 for d in before), (before, after)

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from holomind.cli.common import print_json, settings
+from holomind.cli.common import local_workspace, print_json, settings
 
 
 def sleep(
@@ -51,7 +51,7 @@ def sleep(
             values[name] = value
     torch.set_num_threads(values["threads"])
     write = None if quiet or as_json else typer.echo
-    workspace = _workspace()
+    workspace = local_workspace()
     try:
         result = run_sleep(
             network,
@@ -103,12 +103,3 @@ def _report(result: Any, network: Path, library: Path) -> None:
         )
     else:
         typer.echo(f"Done: records 1–{result.upto} consolidated into {library}")
-
-
-def _workspace() -> Any:
-    """The in-process global workspace (``sleep/progress``), when the module is present."""
-    try:
-        from holomind.workspace import GlobalWorkspace
-    except ImportError:
-        return None
-    return GlobalWorkspace(workers=1)
