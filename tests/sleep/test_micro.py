@@ -34,7 +34,7 @@ def test_idle_consolidates_and_a_turn_interrupts_without_loss(
     library: Path, make_network: Callable[..., Path]
 ) -> None:
     net = make_network(3)
-    micro = MicroSleep(net, library, idle_s=0.1, steps=60).start()
+    micro = MicroSleep(net, library, idle_s=0.1, steps=30).start()
     try:
         answers = iter(["hello", "again"])
         read = micro.wrap(lambda prompt: next(answers))
@@ -50,7 +50,7 @@ def test_idle_consolidates_and_a_turn_interrupts_without_loss(
         assert _upto(library) == []  # interrupted: the mark has not moved
         PixelNetwork(net, embedder="none").append("What is new?", "Kalomi.")
         micro.idle()
-        _wait(lambda: _upto(library) == [4], "the sleeps to consolidate all 4", timeout=300)
+        _wait(lambda: _upto(library) == [4], "the sleeps to consolidate all 4", timeout=600)
         # one sleep finished the interrupted plan (records 1-3), the next one took record 4
         assert "Continued an interrupted sleep (3 new records" in _log(micro)
         assert "Replayed 1 new records ×4, 3 rehearsed ×1" in _log(micro)
