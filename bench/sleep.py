@@ -114,7 +114,12 @@ def consolidation(args: argparse.Namespace, root: Path) -> dict:
     sleep(net, ablation, steps=args.steps, recall_per_step=0)
     ablation_s = time.perf_counter() - t
     without = recall(ablation, facts)
-    print(f"ablation, recall routing off: {without['hit_rate']:.0%} recalled ({ablation_s:.0f} s)")
+    without["held_out"] = held_out_losses(ablation, data)
+    without["held_out_rise"] = {d: without["held_out"][d] / loss_before[d] - 1 for d in loss_before}
+    print(
+        f"ablation, recall routing off: {without['hit_rate']:.0%} recalled ({ablation_s:.0f} s); "
+        + ", ".join(f"{d} {r:+.2%}" for d, r in without["held_out_rise"].items())
+    )
     goal = before["hit_rate"] == 0 and after["hit_rate"] >= 0.8 and max(rise.values()) <= 0.01
     print(f"goal (0 % before, >= 80 % after, every domain's loss rise <= 1 %): {goal}")
     return {

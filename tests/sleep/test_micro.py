@@ -1,8 +1,7 @@
-"""`MicroSleep`: idle time consolidates; a turn interrupts; the next idle spell finishes the job."""
+"""`MicroSleep`: idle time consolidates; a turn pauses (or interrupts) it; nothing is lost."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ from holomind.memory import PixelNetwork
 from holomind.sleep import MicroSleep, read_marks
 
 
-def _wait(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+def _wait(condition: Callable[[], bool], what: str, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -29,32 +28,47 @@ def _upto(lib: Path) -> list[int]:
     return [m["upto"] for m in read_marks(lib)["networks"].values()]
 
 
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
 @pytest.mark.slow
-def test_idle_consolidates_and_a_turn_interrupts_without_loss(
+def test_idle_consolidates_and_a_turn_pauses_or_interrupts_without_loss(
     library: Path, make_network: Callable[..., Path]
 ) -> None:
     net = make_network(3)
-    micro = MicroSleep(net, library, idle_s=0.1, steps=30).start()
+    micro = MicroSleep(net, library, idle_s=0.1, steps=200).start()
     try:
-        answers = iter(["hello", "again"])
+        answers = iter(["hello"])
         read = micro.wrap(lambda prompt: next(answers))
         assert read("> ") == "hello"  # a turn: nothing starts while the chat is busy
         time.sleep(0.5)
         assert micro.sleeps == 0 and micro.child is None
         micro.idle()
         _wait(lambda: "Sleep: Step 10 " in _log(micro), "the sleep's first steps")
-        micro.busy()  # a turn begins: the sleep stops (SIGINT) with its step saved
-        _wait(lambda: "Stopped at step" in _log(micro), "the stop")
-        run = json.loads((library / "run" / "state.json").read_text())
-        assert "ReplayState" in run["plugins"] and not run["state"]["done"]
-        assert _upto(library) == []  # interrupted: the mark has not moved
-        PixelNetwork(net, embedder="none").append("What is new?", "Kalomi.")
+        time.sleep(1.0)  # the watcher has seen "Sleep: replaying" (it looks every 0.5 s)
+        child = micro.child
+        assert child is not None
+        micro.busy()  # a turn begins: the sleep, past reading the network, is paused
+        assert micro.paused
+        _wait(lambda: _state(child.pid) == "T", "the pause")
+        size = len(_log(micro))
+        time.sleep(1.0)
+        assert len(_log(micro)) == size and child.poll() is None  # no step while paused
         micro.idle()
-        _wait(lambda: _upto(library) == [4], "the sleeps to consolidate all 4", timeout=600)
-        # one sleep finished the interrupted plan (records 1-3), the next one took record 4
-        assert "Continued an interrupted sleep (3 new records" in _log(micro)
-        assert "Replayed 1 new records ×4, 3 rehearsed ×1" in _log(micro)
-        assert micro.sleeps == 3
+        assert not micro.paused
+        _wait(lambda: _upto(library) == [3], "the first sleep to finish")
+        assert child.returncode == 0
+
+        PixelNetwork(net, embedder="none").append("What is new?", "Kalomi.")
+        _wait(lambda: micro.child is not None, "the next sleep to start")
+        micro.busy()  # still starting up: interrupted (SIGINT), never paused
+        assert not micro.paused
+        _wait(lambda: micro.child is None, "the interrupted sleep to end")
+        assert _upto(library) == [3]
+        micro.idle()
+        _wait(lambda: _upto(library) == [4], "the sleep of record 4")
+        assert micro.sleeps == 3 and micro.finished == 2
     finally:
         micro.close()
     assert micro.child is None

@@ -26,6 +26,7 @@ from holomind.learning import (
     Corpus,
     Plugin,
     ProgressLine,
+    RouterStatistics,
     Trainer,
     resolve_config,
     saved_run,
@@ -35,13 +36,15 @@ from holomind.learning.plugins import metrics
 from holomind.learning.trainer import FREE_ON_RESUME
 from holomind.memory import PixelNetwork
 from holomind.sleep.marks import SLEEP_FILE, mark_of, network_key, read_marks, with_sleep
-from holomind.sleep.recall import RecallRouting, recall_contexts
+from holomind.sleep.recall import RecallRouting, SparseStatistics, recall_contexts
 from holomind.sleep.replay import REHEARSE, ReplayPlan, plan_replay, replay_text
 from holomind.sleep.report import RunReport
 
 DOMAIN = "memory"  # the cartridge domain replayed records train
 STEPS_PER_RECORD = 20  # default steps per new record …
 MIN_STEPS, MAX_STEPS = 100, 2000  # … within these bounds
+READY = "Sleep: replaying"  # first words of the line printed once the network is read
+STATISTICS_EVERY = 8  # steps whose windows count in the routing statistics (SparseStatistics)
 
 
 @dataclass
@@ -204,11 +207,21 @@ def sleep(
     # Ten of the corpus's 8-window segments: the tenth is held out whole for validation.
     text = replay_text(net, plan, min_bytes=80 * (config.seq_len + 1))
     corpus = Corpus.from_texts([(f"sleep-{plan.upto}", text)], config.seq_len, domain=domain)
+    if write is not None:  # the network is not read again after this line (MicroSleep's cue)
+        write(
+            f"{READY} {'continuing: ' if resume else ''}{len(plan.new)} new and "
+            f"{len(plan.rehearsed)} rehearsed records of {network}, {config.steps} steps"
+        )
     report = RunReport()
     info = {"network": str(network), "library": str(library), "new": len(plan.new)}
     info["rehearsed"] = len(plan.rehearsed)
-    recall = RecallRouting(recall_contexts(text, config.seq_len), recall_per_step)
-    chosen: list[Plugin] = [*standard_plugins(config), recall, ReplayState(plan, key), report]
+    rules = [
+        SparseStatistics(STATISTICS_EVERY) if isinstance(p, RouterStatistics) else p
+        for p in standard_plugins(config)
+    ]
+    contexts = recall_contexts(text, config.seq_len)
+    recall = RecallRouting(contexts, recall_per_step, STATISTICS_EVERY)
+    chosen: list[Plugin] = [*rules, recall, ReplayState(plan, key), report]
     if write is not None:
         chosen.append(ProgressLine(config.log_every, lambda line: write(f"Sleep: {line}")))
     if workspace is not None:

@@ -1,16 +1,19 @@
 """Micro-sleep: consolidate a chat's memories into the cartridges while the user is idle.
 
 Pragnosia's "micro-sleep". The chat calls `idle()` when it starts waiting for
-the user and `busy()` when a turn begins — two calls that only take the time
-and, if a sleep is running, send it SIGINT (a few microseconds: that is all a
-turn's critical path pays). A watcher thread starts ``holomind sleep`` in a
-child process (lowered priority) once the chat has been idle ``idle_s`` seconds
-and a turn happened since the last sleep began (or that sleep only finished an
-interrupted one). A turn beginning interrupts
-the child the way Ctrl-C does — it finishes its step, commits and exits — and
-the next idle spell starts a new child that resumes it exactly. `close` stops
-the child the same way (SIGKILL after ``grace_s`` seconds, which loses nothing
-either: the last commit stands).
+the user and `busy()` when a turn begins; both only take the time and signal the
+child, so a turn's critical path pays a few microseconds. A watcher thread
+starts ``holomind sleep`` in a child process (priority lowered by ``nice``) once
+the chat has been idle ``idle_s`` seconds and a turn happened since the last
+sleep began (or that sleep only finished an interrupted one).
+
+When a turn begins, a child that has read the network (it prints ``Sleep:
+replaying …`` after its last read) is paused with SIGSTOP and continued with
+SIGCONT at the next idle spell: it takes no CPU from the turn and holds no lock
+the chat needs. A child still starting up is interrupted instead (SIGINT: it
+saves what it did and exits; the next idle spell starts one that resumes it).
+`close` continues a paused child and stops it the same way (SIGKILL after
+``grace_s`` seconds, which loses nothing either: the last commit stands).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from holomind.learning import saved_run
+from holomind.sleep.job import READY
 
 
 class MicroSleep:
@@ -53,10 +57,13 @@ class MicroSleep:
         self.sleeps = 0  # children started
         self.finished = 0  # children that ended their sleep (exit 0)
         self._idle_since: float | None = None
+        self._ready = False  # the child has read the network: pausing it is safe
+        self.paused = False  # the child is stopped (SIGSTOP) while a turn runs
         self._pending = True  # something may be new since the last finished sleep
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False
+        self._offset = 0  # where the running child's output begins in the log
         self._thread = threading.Thread(target=self._watch, name="micro-sleep", daemon=True)
 
     def start(self) -> MicroSleep:
@@ -65,18 +72,26 @@ class MicroSleep:
         return self
 
     def idle(self) -> None:
-        """The chat now waits for the user (call before reading input)."""
+        """The chat now waits for the user (call before reading input): a paused sleep goes on."""
         self._idle_since = time.monotonic()
+        if self.paused:
+            self._signal(signal.SIGCONT)
+            self.paused = False
         self._wake.set()
 
     def busy(self) -> None:
-        """A turn begins: the chat's critical path. Interrupts a running sleep (non-blocking)."""
+        """A turn begins (the chat's critical path): pause the sleep, or interrupt one starting."""
         self._idle_since = None
         self._pending = True
+        if self.child is not None and not self.paused:
+            self.paused = self._ready
+            self._signal(signal.SIGSTOP if self._ready else signal.SIGINT)
+
+    def _signal(self, sig: int) -> None:
         child = self.child
         if child is not None and child.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signal.SIGINT)
+                os.kill(child.pid, sig)
 
     def wrap(self, read: Callable[[str], str]) -> Callable[[str], str]:
         """``read`` (e.g. ``input``) with the time spent in it counted as idle."""
@@ -103,9 +118,11 @@ class MicroSleep:
             child = self.child
             if child is not None:
                 if child.poll() is None:
+                    if not self._ready:
+                        self._ready = READY in self._log_since()
                     continue
                 self.finished += child.returncode == 0
-                self.child = None
+                self.child, self._ready, self.paused = None, False, False
             since = self._idle_since
             if self._closing or since is None or not self._pending:
                 continue
@@ -121,15 +138,24 @@ class MicroSleep:
                 run = saved_run(self.library)
                 self._pending = run is not None and not run["state"]["done"]
                 self.sleeps += 1
+                self._offset = self.log.stat().st_size if self.log.exists() else 0
+                env = {**os.environ, "PYTHONUNBUFFERED": "1"}
                 with self.log.open("ab") as out:
                     self.child = subprocess.Popen(
                         self.command(),
                         stdout=out,
                         stderr=subprocess.STDOUT,
                         stdin=subprocess.DEVNULL,
+                        env=env,
                     )
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.setpriority(os.PRIO_PROCESS, self.child.pid, self.nice)
+
+    def _log_since(self) -> str:
+        """What the running child has written to the log."""
+        with self.log.open("rb") as f:
+            f.seek(self._offset)
+            return f.read().decode(errors="replace")
 
     def close(self) -> None:
         """Stop watching; a running sleep is interrupted (it commits) and waited for."""
@@ -142,6 +168,8 @@ class MicroSleep:
         if child is None:
             return
         if child.poll() is None:
+            if self.paused:
+                child.send_signal(signal.SIGCONT)
             child.send_signal(signal.SIGINT)
             try:
                 child.wait(timeout=self.grace_s)
@@ -149,4 +177,4 @@ class MicroSleep:
                 child.kill()  # safe: the library keeps its last commit
                 child.wait()
         self.finished += child.returncode == 0
-        self.child = None
+        self.child, self._ready, self.paused = None, False, False

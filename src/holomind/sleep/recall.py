@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from holomind.learning import Plugin
+from holomind.learning import Plugin, RouterStatistics
 
 
 def recall_contexts(text: str, block: int) -> list[bytes]:
@@ -37,21 +37,44 @@ def recall_contexts(text: str, block: int) -> list[bytes]:
     return out
 
 
-class RecallRouting(Plugin):
-    """Adds ``per_step`` recall contexts per step to the replay cartridge's routing statistics."""
+class SparseStatistics(RouterStatistics):
+    """`RouterStatistics` on every ``every``-th step only.
 
-    def __init__(self, contexts: list[bytes], per_step: int = 8) -> None:
+    A sleep replays a few kilobytes many times; counting every window made the memory
+    domain outweigh the others in the router's shared covariance, which moved their
+    routing (Python's held-out loss rose 1.5 % after a 400-step sleep, with or without
+    recall routing; docs/cartridges.md). One step in ``every`` still gives the memory
+    cartridge a well-estimated mean.
+    """
+
+    def __init__(self, every: int) -> None:
+        self.every = max(1, every)
+
+    def after_update(self, loop: Any) -> None:
+        """Count this batch's windows on the chosen steps."""
+        if loop.state.step % self.every == 0:
+            super().after_update(loop)
+
+
+class RecallRouting(Plugin):
+    """Adds ``per_step`` recall contexts to the replay cartridge's routing statistics on every
+    ``every``-th step (the steps `SparseStatistics` counts)."""
+
+    def __init__(self, contexts: list[bytes], per_step: int = 8, every: int = 1) -> None:
         self.contexts = contexts
         self.per_step = per_step
+        self.every = max(1, every)
 
     def after_update(self, loop: Any) -> None:
         """Count this step's share of recall contexts for the cartridge that owns the replay."""
         if loop.state.stage != "cartridges" or not self.contexts or self.per_step < 1:
             return
+        if loop.state.step % self.every:
+            return
         lib, model = loop.library, loop.model
         cart_id = loop.corpus.documents[0].cartridge
         n = len(self.contexts)
-        first = (loop.state.step - 1) * self.per_step
+        first = loop.state.step // self.every * self.per_step
         picked = [self.contexts[(first + i) % n] for i in range(min(self.per_step, n))]
         embeddings = torch.cat(
             [model.embed(torch.tensor([list(c)], device=model.device)) for c in picked]
