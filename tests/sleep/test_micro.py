@@ -58,7 +58,7 @@ def test_idle_consolidates_and_a_turn_pauses_or_interrupts_without_loss(
         micro.idle()
         assert not micro.paused
         _wait(lambda: _upto(library) == [3], "the first sleep to finish")
-        assert child.returncode == 0
+        assert child.wait(timeout=60) == 0
 
         PixelNetwork(net, embedder="none").append("What is new?", "Kalomi.")
         _wait(lambda: micro.child is not None, "the next sleep to start")
