@@ -83,7 +83,8 @@ class MicroSleep:
         """A turn begins (the chat's critical path): pause the sleep, or interrupt one starting."""
         self._idle_since = None
         self._pending = True
-        if self.child is not None and not self.paused:
+        child = self.child
+        if child is not None and child.poll() is None and not self.paused:
             self.paused = self._ready
             self._signal(signal.SIGSTOP if self._ready else signal.SIGINT)
 
