@@ -1,4 +1,4 @@
-"""`MicroSleep`: idle time consolidates; a turn pauses (or interrupts) it; nothing is lost."""
+"""`MicroSleep`: idle time consolidates; a turn pauses it (or ends one starting); nothing lost."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _state(pid: int) -> str:
 
 
 @pytest.mark.slow
-def test_idle_consolidates_and_a_turn_pauses_or_interrupts_without_loss(
+def test_idle_consolidates_and_a_turn_pauses_or_ends_it_without_loss(
     library: Path, make_network: Callable[..., Path]
 ) -> None:
     net = make_network(3)
@@ -62,13 +62,13 @@ def test_idle_consolidates_and_a_turn_pauses_or_interrupts_without_loss(
 
         PixelNetwork(net, embedder="none").append("What is new?", "Kalomi.")
         _wait(lambda: micro.child not in (None, child), "the next sleep to start")
-        micro.busy()  # still starting up: interrupted (SIGINT), never paused
+        micro.busy()  # still starting up (only reading): ended (SIGTERM), never paused
         assert not micro.paused
         _wait(lambda: micro.child is None, "the interrupted sleep to end")
         assert _upto(library) == [3]
         micro.idle()
-        _wait(lambda: _upto(library) == [4], "the sleep of record 4")
-        assert micro.sleeps == 3 and micro.finished == 2
+        _wait(lambda: micro.finished == 2, "the sleep of record 4")
+        assert _upto(library) == [4] and micro.sleeps == 3
     finally:
         micro.close()
     assert micro.child is None

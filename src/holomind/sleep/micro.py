@@ -10,10 +10,11 @@ sleep began (or that sleep only finished an interrupted one).
 When a turn begins, a child that has read the network (it prints ``Sleep:
 replaying …`` after its last read) is paused with SIGSTOP and continued with
 SIGCONT at the next idle spell: it takes no CPU from the turn and holds no lock
-the chat needs. A child still starting up is interrupted instead (SIGINT: it
-saves what it did and exits; the next idle spell starts one that resumes it).
-`close` continues a paused child and stops it the same way (SIGKILL after
-``grace_s`` seconds, which loses nothing either: the last commit stands).
+the chat needs. A child still starting up has only read so far: it is ended
+(SIGTERM) and the next idle spell starts another. `close` continues a paused
+child and interrupts it (SIGINT: it saves its step and exits; the next sleep
+resumes it), SIGKILL after ``grace_s`` seconds (which loses nothing either: the
+last commit stands).
 """
 
 from __future__ import annotations
@@ -80,13 +81,14 @@ class MicroSleep:
         self._wake.set()
 
     def busy(self) -> None:
-        """A turn begins (the chat's critical path): pause the sleep, or interrupt one starting."""
+        """A turn begins (the chat's critical path): pause the sleep, or end one starting up."""
         self._idle_since = None
         self._pending = True
         child = self.child
         if child is not None and child.poll() is None and not self.paused:
             self.paused = self._ready
-            self._signal(signal.SIGSTOP if self._ready else signal.SIGINT)
+            # before its "ready" line a child has only read: ending it loses nothing
+            self._signal(signal.SIGSTOP if self._ready else signal.SIGTERM)
 
     def _signal(self, sig: int) -> None:
         child = self.child
