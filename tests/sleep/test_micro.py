@@ -72,3 +72,18 @@ def test_idle_consolidates_and_a_turn_pauses_or_ends_it_without_loss(
     finally:
         micro.close()
     assert micro.child is None
+
+
+def test_chat_refuses_a_micro_sleep_it_cannot_do(holomind, library: Path, tmp_path: Path) -> None:
+    nolib = holomind("chat", "--micro-sleep", str(tmp_path / "nolib"))
+    assert nolib.returncode == 2
+    assert nolib.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'nolib'} is not a cartridge library: "
+        "make one with `holomind train DATA --library LIB`"
+    ]
+    once = holomind("chat", "--once", "Hi?", "--micro-sleep", str(library))
+    assert once.returncode == 2
+    assert once.stderr.strip().splitlines() == [
+        "error: --micro-sleep goes with the interactive chat that learns: "
+        "leave out --once, --demo and --no-learn"
+    ]
