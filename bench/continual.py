@@ -63,6 +63,9 @@ from holomind.learning.texts import (  # noqa: E402
 )
 
 STRATEGIES = ("naive", "ewc", "lwf", "replay", "joint", "ours")
+# glibc grows its mmap threshold as large blocks are freed, so later tensors reuse a heap
+# whose fragmentation differs run to run; fixing it sends every block over 1 MiB to mmap
+STEADY = {"MALLOC_MMAP_THRESHOLD_": "1048576"}
 
 
 class Progress:
@@ -349,8 +352,10 @@ def library_losses(lib_root: Path, held: dict, cosine: bool = False) -> dict[str
     return out
 
 
-def holomind_train(folder: Path, domain: str, lib: Path, flags: list[str], echo: bool) -> float:
-    """`holomind train` in a fresh process; returns its peak RSS (VmHWM) in MB."""
+def holomind_train(
+    folder: Path, domain: str, lib: Path, flags: list[str], echo: bool, env: dict | None = None
+) -> float:
+    """`holomind train` in a fresh process (``env`` added); returns its peak RSS (VmHWM) in MB."""
     code = (
         "import atexit, sys; from holomind.learning.plugins import peak_rss_mb;"
         "atexit.register(lambda: print(f'PEAK_RSS_MB {peak_rss_mb():.1f}', file=sys.stderr));"
@@ -362,7 +367,7 @@ def holomind_train(folder: Path, domain: str, lib: Path, flags: list[str], echo:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     assert proc.stdout is not None and proc.stderr is not None
     for line in proc.stdout:
@@ -411,7 +416,7 @@ def bench_text(args: argparse.Namespace, seed: int) -> dict:
     lib = root / "library"
     domains = ("licences", "pydoc", "python")
     # ours, its ablation, extra experiences, naive, fine-tuning, joint
-    total = S + 3 * N + 2 * N + args.extra * X + 2 * N + N + (S + 3 * N)
+    total = S + 3 * N + 2 * N + 2 * args.extra * X + 2 * N + N + (S + 3 * N)
     progress = Progress(total)
     ours: list[dict] = []
     rss: list[float] = []
@@ -434,10 +439,17 @@ def bench_text(args: argparse.Namespace, seed: int) -> dict:
     cosine = library_losses(lib, held, cosine=True)
     stem = Stem.load(lib / "stem")
     alone = stem_losses(stem, held)  # the frozen stem, trained on the licences only
+    shutil.copytree(lib, root / "steady")
+    steady: list[float] = []  # the same experiences with glibc's mmap threshold fixed at 1 MiB
     for i in range(args.extra):
         name = f"extra_{i:02d}"
         rss.append(holomind_train(folders[name], name, lib, [*flags, "--steps", str(X)], False))
         progress.step(X, f"ours after {name}: peak RSS {rss[-1]:.0f} MB")
+        more = ["--steps", str(X)]
+        steady.append(
+            holomind_train(folders[name], name, root / "steady", [*flags, *more], False, STEADY)
+        )
+        progress.step(X, f"ours after {name}, steady allocator: peak RSS {steady[-1]:.0f} MB")
     corpora = {d: Corpus.from_folder(folders[d], c.seq_len, domain=d) for d in domains}
     naive = [alone]
     tuned = stem
@@ -466,6 +478,7 @@ def bench_text(args: argparse.Namespace, seed: int) -> dict:
         "stem_alone": alone,
         "fine_tune_python": ft_python,
         "peak_rss_mb": rss,
+        "peak_rss_mb_steady": steady,
         "cartridge_kb": size / 1024,
     }
 
@@ -486,11 +499,14 @@ def text_metrics(t: dict) -> dict:
         t["fine_tune_python"]["python"],
     )
     extra = t["peak_rss_mb"][1:]
+    same, steady = t["peak_rss_mb"][3:], t["peak_rss_mb_steady"]  # the like-sized experiences
     return {
         "max_rise_pct": rise,
         "python_below_stem_pct": 100 * (stem - ours) / stem,
         "python_share_of_fine_tuning_gain_pct": 100 * (stem - ours) / (stem - ft),
         "rss_cv_pct": 100 * statistics.pstdev(extra) / statistics.mean(extra),
+        "rss_cv_extra_pct": 100 * statistics.pstdev(same) / statistics.mean(same),
+        "rss_cv_steady_pct": 100 * statistics.pstdev(steady) / statistics.mean(steady),
     }
 
 
@@ -528,9 +544,13 @@ def report_text(t: dict) -> None:
         "(the seed's ~100 KB)"
     )
     rss = ", ".join(f"{v:.0f}" for v in t["peak_rss_mb"])
+    steady = ", ".join(f"{v:.0f}" for v in t["peak_rss_mb_steady"])
     print(
         f"peak RSS per `holomind train` (MB): {rss}; CV over the cartridge-only "
-        f"experiences {m['rss_cv_pct']:.2f} % (goal <= 2 %)"
+        f"experiences {m['rss_cv_pct']:.2f} %, over the {len(t['peak_rss_mb_steady'])} "
+        f"like-sized ones {m['rss_cv_extra_pct']:.2f} % (goal <= 2 %)\n"
+        f"the same like-sized experiences with {STEADY}: {steady}; CV "
+        f"{m['rss_cv_steady_pct']:.2f} %"
     )
 
 

@@ -144,7 +144,7 @@ def start_server(module_home: Path) -> Iterator[Callable[..., Server]]:
 @pytest.fixture(scope="module")
 def corpus(module_home: Path) -> Path:
     """A three-domain text corpus under the data root, as ``data/corpus``."""
-    from tests.learning.corpus import build_corpus
+    from holomind.learning.texts import build_corpus
 
     root = module_home / "data" / "corpus"
     build_corpus(root, size=3000)

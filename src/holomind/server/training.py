@@ -109,7 +109,8 @@ class TrainingJob(Job):
         p = dict(self.params)
         data, library = Path(p.pop("data_path")), Path(p.pop("library_path"))
         p.pop("data", None)
-        config = resolve_config(library, p)
+        resume = bool(p.pop("resume", False))
+        config = resolve_config(library, p, resume=resume)
         torch.set_num_threads(config.threads)
         corpus = Corpus.from_folder(data, config.seq_len, config.val_fraction)
         plugins = [
@@ -118,7 +119,7 @@ class TrainingJob(Job):
             CartridgeActivity(self.workspace, config.log_every),
             self.gate,
         ]
-        self.trainer = Trainer(config, corpus, library, plugins)
+        self.trainer = Trainer(config, corpus, library, plugins, resume=resume)
         if self.stop_requested.is_set():
             self.trainer.request_stop()
         self.trainer.fit()

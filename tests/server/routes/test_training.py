@@ -99,9 +99,14 @@ def test_a_training_job_pauses_resumes_and_stops_with_the_library_saved(server: 
     assert {"train/metrics", "train/cartridges", "train/done", "cartridges/spawned"} <= keys
 
 
-def test_a_paused_job_can_be_stopped(server: Server) -> None:
+def test_a_stopped_run_is_resumed_then_paused_and_stopped(server: Server) -> None:
+    # the test above stopped its run early: a plain start is refused, --resume continues it
     body = {"data": "corpus", "stem_steps": 20, "steps": 1_000_000, "log_every": 5, **TINY_TRAINING}
-    job = server.client.post("/api/training/start", json=body).json()
+    refused = server.client.post("/api/training/start", json=body)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error.startswith("the library holds an unfinished run (stage cartridges")
+    job = server.client.post("/api/training/start", json={**body, "resume": True}).json()
     server.wait_for(lambda: server.job(job["id"])["progress"].get("step", 0) > 2, what="steps")
     server.client.post("/training/pause")
     server.wait_state(job["id"], "paused")

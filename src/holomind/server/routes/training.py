@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from holomind.errors import MissingFileError
+from holomind.errors import BusyError, MissingFileError
 from holomind.server.security import child_path
 from holomind.server.state import Dashboard, dashboard
 
@@ -26,7 +26,7 @@ MAX_LISTED_FILES = 10_000  # files counted per folder in the listing
 
 
 class TrainRequest(BaseModel):
-    """What to train on and how; unset fields keep `TrainConfig`'s defaults."""
+    """What to train on and how; fields left at their defaults keep the library's settings."""
 
     data: str = Field(min_length=1, max_length=300, description="folder under the data root")
     steps: int = Field(1000, ge=1, le=10_000_000, description="cartridge training steps")
@@ -40,8 +40,9 @@ class TrainRequest(BaseModel):
     n_head: int = Field(4, ge=1, le=16)
     adapter_rank: int = Field(16, ge=1, le=64)
     active_k: int = Field(4, ge=1, le=16)
-    lr: float = Field(3e-4, gt=0, le=1.0)
+    lr: float = Field(0.01, gt=0, le=1.0, description="cartridge learning rate")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    resume: bool = Field(False, description="continue the library's interrupted run (same data)")
 
 
 @functools.cache
@@ -92,7 +93,7 @@ def folders(board: Board) -> list[dict[str, Any]]:
 @router.post("/api/training/start", status_code=201)
 def start(board: Board, request: TrainRequest) -> dict[str, Any]:
     """Start training the server's library on a data folder (one training job at a time)."""
-    from holomind.learning import resolve_config
+    from holomind.learning import resolve_config, saved_run
     from holomind.server.training import TrainingJob
 
     data = child_path(board.options.data_root, request.data, "data folder")
@@ -101,11 +102,23 @@ def start(board: Board, request: TrainRequest) -> dict[str, Any]:
             f"no data folder {request.data!r} in {board.options.data_root}",
             hint="put a folder of *.txt files there",
         )
-    params = request.model_dump(exclude_unset=True)
-    settings = {k: v for k, v in params.items() if k != "data"}
+    # A form sends every field; those left at their defaults must not contradict the shape
+    # an existing library fixes, so only changed ones are passed on (log_every always: live).
+    params = request.model_dump(exclude_defaults=True)
+    settings = {k: v for k, v in params.items() if k not in ("data", "resume")}
+    settings["log_every"] = request.log_every
     settings.update(device=board.training_device, threads=board.options.threads)
+    library = board.options.library
+    run = saved_run(library)
+    if run is not None and not run["state"]["done"] and not request.resume:
+        st = run["state"]
+        raise BusyError(
+            f"the library holds an unfinished run (stage {st['stage']}, step {st['step']} of "
+            f"{st['total']})",
+            hint='tick "resume" (API: "resume": true) and start again on the same data folder',
+        )
     # refuse bad combinations (dim vs heads, a shape the library contradicts) now, not in the job
-    resolve_config(board.options.library, settings)
+    resolve_config(library, settings, resume=request.resume)
     params.update(settings, data_path=str(data), library_path=str(board.options.library))
     return board.jobs.start(TrainingJob, params).to_dict()
 
