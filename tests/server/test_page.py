@@ -99,6 +99,7 @@ def test_the_page_loads_every_view_without_errors(page: Any) -> None:
         "chat",
         "memory",
         "training",
+        "sleep",
         "cartridges",
         "soup",
         "sim",

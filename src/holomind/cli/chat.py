@@ -27,6 +27,7 @@ from holomind.cli.common import (
 from holomind.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from holomind.bridge import PixelBridge
     from holomind.llm import Backend
 
 DEMO_FACTS = 3  # how many invented facts the demo teaches
@@ -63,6 +64,13 @@ def chat(
     as_json: bool = typer.Option(
         False, "--json", help="With --once: print the whole turn as JSON."
     ),
+    micro_sleep: Path | None = typer.Option(
+        None,
+        "--micro-sleep",
+        metavar="LIBRARY",
+        help="While you are idle, consolidate the network into this cartridge library "
+        "(`holomind sleep` in the background; a turn interrupts it, nothing is lost).",
+    ),
 ) -> None:
     """Chat with a model that remembers every exchange in a pixel network."""
     if sum([interactive, once is not None, demo]) > 1:
@@ -80,6 +88,8 @@ def chat(
             "demo's network (its path is shown) into yours",
         )
     require_networks(also)
+    if micro_sleep is not None:
+        _check_micro_sleep(micro_sleep, once is not None or demo or no_learn)
     s = settings(ctx, network=network, backend=backend, url=url, model=model, threads=threads)
     llm = open_chat_model(s, backend=backend, context=context, timeout=timeout)
     if demo:
@@ -101,7 +111,7 @@ def chat(
     if once is None:
         import readline  # noqa: F401 -- gives input() line editing and history
 
-        bridge.conversational_loop()
+        _chat_loop(bridge, micro_sleep, s.network_path)
         return
     if as_json:
         print_json(bridge.turn(once).to_dict())
@@ -189,3 +199,33 @@ def _demo(llm: Backend, *, max_tokens: int, folder: Path) -> None:
 
 def _mark(ok: bool) -> str:
     return "[green]✓[/]" if ok else "[red]✗[/]"
+
+
+def _check_micro_sleep(library: Path, other_mode: bool) -> None:
+    from holomind.cartridges import Library
+    from holomind.errors import MissingFileError
+
+    if other_mode:
+        raise InvalidInputError(
+            "--micro-sleep goes with the interactive chat that learns",
+            hint="leave out --once, --demo and --no-learn",
+        )
+    if not Library.exists(library):
+        raise MissingFileError(
+            f"{library} is not a cartridge library",
+            hint="make one with `holomind train DATA --library LIB`",
+        )
+
+
+def _chat_loop(bridge: PixelBridge, micro_sleep: Path | None, network: Path) -> None:
+    """The interactive chat; with ``micro_sleep``, idle time consolidates into that library."""
+    if micro_sleep is None:
+        bridge.conversational_loop()
+        return
+    from holomind.sleep import MicroSleep
+
+    micro = MicroSleep(network, micro_sleep).start()
+    try:
+        bridge.conversational_loop(input_fn=micro.wrap(input))
+    finally:
+        micro.close()

@@ -97,3 +97,12 @@ def backend_name(s: Settings, flag: str | None) -> str:
     if flag is None and s.url and s.backend == "embedded":
         return "openai"
     return s.backend
+
+
+def local_workspace() -> Any:
+    """The in-process global workspace a command publishes to, when the module is present."""
+    try:
+        from holomind.workspace import GlobalWorkspace
+    except ImportError:
+        return None
+    return GlobalWorkspace(workers=1)

@@ -23,6 +23,7 @@ from holomind.cli import ledger as ledger_cli
 from holomind.cli import memory as memory_cli
 from holomind.cli import serve as serve_cli
 from holomind.cli import sim as sim_cli
+from holomind.cli import sleep as sleep_cli
 from holomind.cli import soup as soup_cli
 from holomind.cli import train as train_cli
 from holomind.cli.common import err_console
@@ -70,6 +71,7 @@ def root(
 app.command("config")(config_cli.config)
 app.command("chat")(chat_cli.chat)
 app.command("train")(train_cli.train)
+app.command("sleep")(sleep_cli.sleep)
 app.add_typer(cartridges_cli.app, name="cartridges")
 app.add_typer(memory_cli.app, name="memory")
 app.command("soup")(soup_cli.soup)

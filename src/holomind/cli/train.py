@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from holomind.cli.common import print_json, settings
+from holomind.cli.common import local_workspace, print_json, settings
 from holomind.errors import ConfigError, MissingFileError
 
 
@@ -134,7 +134,7 @@ def train(
         ProgressLine(config.log_every, write),
         TensorBoardLogger(log_dir or root / "logs", config.log_every),
     ]
-    workspace = _workspace()
+    workspace = local_workspace()
     if workspace is not None:
         plugins.append(WorkspacePublisher(workspace, config.log_every))
     write(
@@ -166,12 +166,3 @@ def train(
             write(f"Done: {len(trainer.library or [])} cartridges in {root}")
     if state.stopped_early:
         raise typer.Exit(130)
-
-
-def _workspace() -> Any:
-    """The in-process global workspace, when the workspace module is present."""
-    try:
-        from holomind.workspace import GlobalWorkspace
-    except ImportError:
-        return None
-    return GlobalWorkspace(workers=1)

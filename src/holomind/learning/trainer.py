@@ -373,7 +373,16 @@ class Trainer(Loop):
             "rng": self.rng.bit_generator.state,
             "plugins": {type(p).__name__: p.state_dict() for p in self.plugins},
         }
-        return {RUN_STATE: json.dumps(run, indent=1).encode(), RUN_TENSORS: save(tensors)}
+        files = {RUN_STATE: json.dumps(run, indent=1).encode(), RUN_TENSORS: save(tensors)}
+        return {**files, **self.extra_files()}
+
+    def extra_files(self) -> dict[str, bytes]:
+        """More files to commit with each checkpoint (library-relative path → bytes); none here.
+
+        A job built on the trainer (e.g. `holomind.sleep`) returns its own bookkeeping,
+        which then lands in the same atomic commit as the cartridges it describes.
+        """
+        return {}
 
     def _restore(self, run: dict[str, Any]) -> None:
         from safetensors import SafetensorError

@@ -49,6 +49,7 @@ def test_views_are_listed_from_the_package(server: Server) -> None:
         "ledger",
         "memory",
         "sim",
+        "sleep",
         "soup",
         "training",
         "workspace",

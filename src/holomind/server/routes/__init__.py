@@ -8,6 +8,7 @@ from holomind.server.routes import (
     ledger,
     memory,
     sim,
+    sleep,
     soup,
     training,
 )
@@ -22,4 +23,5 @@ ROUTERS = [
     sim.router,
     agents.router,
     ledger.router,
+    sleep.router,
 ]
