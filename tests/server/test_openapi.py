@@ -23,7 +23,7 @@ def test_no_request_makes_the_server_fail(server: Server) -> None:
     # be below 500 (schemathesis' own pytest plug-in does not run on this pytest).
     schema = schemathesis.openapi.from_url(f"{server.url}/api/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 37
+    assert len(operations) == 39
     # The event stream never ends by design; tests/server/routes/test_core.py reads it.
     operations = [op for op in operations if op.path != "/stream/metrics"]
 
@@ -76,4 +76,6 @@ def test_the_schema_describes_every_api_route(server: Server) -> None:
         "/api/agents/messages/{message_id}/adopt",
         "/api/ledger",
         "/api/ledger/verify",
+        "/api/sleep",
+        "/api/sleep/start",
     }
