@@ -40,6 +40,7 @@ from holomind.cartridges import (
 from holomind.cartridges.journal import Journal
 from holomind.cartridges.library import REGISTRY
 from holomind.errors import ConfigError, CorruptFileError, InvalidInputError
+from holomind.learning.allocator import steady_allocator
 from holomind.learning.data import Corpus
 from holomind.learning.loop import Loop, Plugin, TrainState
 from holomind.learning.plugins import PRESETS, peak_rss_mb, standard_plugins
@@ -242,7 +243,12 @@ class Trainer(Loop):
     # ---- running ----------------------------------------------------------------------------
 
     def fit(self) -> TrainState:
-        """Run (or resume) the stages; returns the final state (``stopped_early`` on Ctrl-C)."""
+        """Run (or resume) the stages; returns the final state (``stopped_early`` on Ctrl-C).
+
+        Training fixes glibc's mmap threshold for the process (`allocator.steady_allocator`)
+        so that its peak memory stays the same from one experience to the next.
+        """
+        steady_allocator()
         torch.manual_seed(self.config.seed)
         handler = None
         if threading.current_thread() is threading.main_thread():
