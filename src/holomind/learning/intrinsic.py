@@ -37,6 +37,7 @@ progress line, TensorBoard and ``train/metrics``); its weight in the minimised s
 
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 import torch
@@ -116,7 +117,7 @@ def _flat_streams(loop: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return out.hidden.reshape(B * k, T, C), nll.reshape(B * k, T), learning.reshape(-1)
 
 
-class IntrinsicTerm(Plugin):
+class IntrinsicTerm(Plugin, abc.ABC):
     """One intrinsic objective: added to the step's loss terms in the cartridge stage."""
 
     name = "intrinsic"
@@ -125,9 +126,9 @@ class IntrinsicTerm(Plugin):
     def __init__(self, weight: float | None = None) -> None:
         self.weight = self.default_weight if weight is None else weight
 
+    @abc.abstractmethod
     def term(self, loop: Any) -> torch.Tensor:
         """The term's value for this step (with gradient to the learning cartridges)."""
-        raise NotImplementedError
 
     def after_forward(self, loop: Any) -> None:
         """Add the term, weighted by this plugin's weight and the phase's intrinsic weight."""

@@ -26,6 +26,7 @@ run continues exactly where the saved one was.
 
 from __future__ import annotations
 
+import abc
 import math
 import time
 from dataclasses import dataclass, field
@@ -125,36 +126,36 @@ class Iteration:
         return sum(self.weights.get(name, 1.0) * term for name, term in self.losses.items())
 
 
-class Stage:
+class Stage(abc.ABC):
     """One experience of a run: how to sample, predict, learn and save; the loop does the rest."""
 
     name = "stage"
 
+    @abc.abstractmethod
     def steps(self, loop: Any) -> int:
         """How many steps this stage takes."""
-        raise NotImplementedError
 
-    def begin(self, loop: Any) -> None:
+    def begin(self, loop: Any) -> None:  # noqa: B027 (optional hook)
         """Set up before the first step (once per stage: not again after a resume)."""
 
-    def resume(self, loop: Any, state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+    def resume(self, loop: Any, state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:  # noqa: B027 (optional hook)
         """Rebuild after a restart from what ``state_dict`` saved (instead of begin)."""
 
     def batch(self, loop: Any) -> Any:
         """Sample this step's inputs (by default from the loop's own sampler)."""
         return loop.sample()
 
+    @abc.abstractmethod
     def forward(self, loop: Any, batch: Any) -> tuple[Any, dict[str, torch.Tensor]]:
         """Predict; returns the output and the named loss terms to minimise."""
-        raise NotImplementedError
 
-    def zero_grad(self, loop: Any) -> None:
+    def zero_grad(self, loop: Any) -> None:  # noqa: B027 (optional hook)
         """Clear the gradients of what learns in this stage."""
 
-    def update(self, loop: Any) -> None:
+    def update(self, loop: Any) -> None:  # noqa: B027 (optional hook)
         """Step the optimisers."""
 
-    def end(self, loop: Any) -> None:
+    def end(self, loop: Any) -> None:  # noqa: B027 (optional hook)
         """Finish the stage (it must be safe to run again after a crash during it)."""
 
     def state_dict(self, loop: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -162,7 +163,7 @@ class Stage:
         return {}, {}
 
 
-class Loop:
+class Loop(abc.ABC):
     """Runs stages step by step and calls plugins at each named event (see the module)."""
 
     def __init__(self, stages: list[Stage], plugins: list[Plugin]) -> None:
@@ -186,9 +187,9 @@ class Loop:
         """Finish the step in flight, save, and stop (what Ctrl-C does)."""
         self.stopping = True
 
+    @abc.abstractmethod
     def checkpoint(self) -> None:
         """Save everything needed to continue exactly from here (see `Trainer`)."""
-        raise NotImplementedError
 
     def run(self) -> TrainState:
         """Run the remaining stages; returns the final state."""

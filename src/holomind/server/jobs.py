@@ -9,6 +9,7 @@ publishes the list of jobs as ``server/jobs`` after every change of state.
 
 from __future__ import annotations
 
+import abc
 import itertools
 import logging
 import threading
@@ -24,7 +25,7 @@ ACTIVE = ("starting", "running", "pausing", "paused", "stopping")
 KEPT = 20  # finished jobs remembered per kind
 
 
-class Job:
+class Job(abc.ABC):
     """One long piece of work: a state, its parameters, and what it has to say."""
 
     kind: ClassVar[str] = "job"
@@ -41,9 +42,9 @@ class Job:
         self.on_change: list[Any] = []
         self.stop_requested = threading.Event()  # set by `request_stop`; `run` checks it
 
+    @abc.abstractmethod
     def run(self) -> dict[str, Any]:
         """Do the work (in the job's thread); return a JSON-ready summary."""
-        raise NotImplementedError
 
     def request_stop(self) -> None:
         """Ask the work to end soon, keeping what it has done."""
