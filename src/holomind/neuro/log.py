@@ -7,18 +7,22 @@ drive), ``decisions`` (each LLM modulator call, its prompt and its answer),
 ``meta`` (what run this is) and ``checkpoint`` (the network's latest state).
 Times are simulated seconds, values SI units as Brian2 keeps them (volt, siemens).
 
-Callers only enqueue: a spike train or a block of samples goes over as the numpy
-arrays the network made, and a writer turns them into rows and inserts them.
-That writer is a child process by default: building and inserting a row costs
-about a microsecond of Python and SQLite work with the GIL held, and a network
-firing 80,000 spikes per simulated second would otherwise spend a fifth of its
-time waiting for the GIL (bench/snn.py measures both). The writer commits
-every `commit_rows` rows or `commit_s` seconds, and a checkpoint is always a
-commit point. `flush()` waits until everything queued so far is committed. The
-child ignores SIGINT and SIGTERM (the simulating process decides when to stop)
-and commits what it was sent if that process dies. A resumed log drops rows
-later than its checkpoint, so a crash costs at most the time since the last
-checkpoint, never consistency.
+Callers hand over a spike train or a block of samples as the numpy arrays the
+network made, and a writer turns them into rows and inserts them. That writer is a
+child process by default: building and inserting a row costs about a microsecond
+of Python and SQLite work with the GIL held, and a network firing 80,000 spikes
+per simulated second would otherwise spend a fifth of its time waiting for the GIL
+(bench/snn.py measures both). Items go to the child from the caller's own thread:
+the network's thread logs a chunk while the network is paused between chunks, so
+the send competes with nothing (a forwarding thread, woken while the network ran,
+took the GIL from it thousands of times per simulated second). A send waits only
+when the child is a whole pipe (1 MiB) behind, which bounds the memory a slow disk
+can cost. The writer commits every `commit_rows` rows or `commit_s` seconds, and a
+checkpoint is always a commit point. `flush()` waits until everything handed over
+so far is committed. The child ignores SIGINT and SIGTERM (the simulating process
+decides when to stop) and commits what it was sent if that process dies. A resumed
+log drops rows later than its checkpoint, so a crash costs at most the time since
+the last checkpoint, never consistency.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -97,6 +100,7 @@ _FLUSH: _Item = ("flush",)
 _STOP: _Item = ("stop",)
 _ERROR = "error"  # the writer's last word when it fails: ("error", why)
 _STOP_WAIT_S = 30.0  # how long close() waits for the writer process to exit
+_PIPE_BYTES = 1 << 20  # the pipe to the writer process: Linux's default maximum, 1 MiB
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -140,23 +144,17 @@ class ActivityLog:
         self.commit_rows = commit_rows
         self.commit_s = commit_s
         self.writer = writer
-        self.rows = dict.fromkeys(TABLES, 0)  # rows committed by this log, per table
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
-        self._flushed = threading.Condition()
-        self._asked = 0  # flush requests enqueued
-        self._done = 0  # flush requests completed
-        self._error: BaseException | None = None
         self._closed = False
-        self._process: subprocess.Popen[bytes] | None = None
-        self._conn: Connection | None = None
+        self._writer: _ProcessWriter | _ThreadWriter
         if writer == "process":
-            self._process, self._conn = _start_writer(self.path, commit_rows, commit_s)
-            body: Callable[[], None] = self._forward
+            self._writer = _ProcessWriter(self.path, commit_rows, commit_s)
         else:
-            body = self._write_here
-        self._thread = threading.Thread(target=self._run, args=(body,), name="activity-log")
-        self._thread.daemon = True
-        self._thread.start()
+            self._writer = _ThreadWriter(self.path, commit_rows, commit_s)
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Rows committed by this log, per table (as of the last flush)."""
+        return self._writer.rows
 
     # -- opening -----------------------------------------------------------------
 
@@ -242,32 +240,18 @@ class ActivityLog:
         self._put(("checkpoint", t, data))
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until everything queued so far is committed; False on timeout."""
+        """Wait until everything handed over so far is committed; False on timeout."""
         self._check()
-        with self._flushed:
-            self._asked += 1
-            ticket = self._asked
-            self._queue.put(_FLUSH)
-            ok = self._flushed.wait_for(
-                lambda: self._done >= ticket or self._error is not None, timeout
-            )
+        ok = self._writer.flush(timeout)
         self._check()
         return ok
 
     def close(self) -> None:
-        """Commit everything queued and stop the writer."""
+        """Commit everything handed over and stop the writer."""
         if self._closed:
             return
         self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join()
-        if self._process is not None:
-            try:
-                self._process.wait(_STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-                self._error = self._error or TimeoutError("the writer process did not exit")
+        self._writer.close()
         self._check()
 
     def __enter__(self) -> ActivityLog:
@@ -276,40 +260,138 @@ class ActivityLog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the writer thread ----------------------------------------------------------
-
     def _put(self, item: _Item) -> None:
         self._check()
-        self._queue.put(item)
+        self._writer.put(item)
 
     def _check(self) -> None:
-        if self._error is not None:
+        error = self._writer.error
+        if error is not None:
             raise CorruptFileError(
-                f"writing the activity log {self.path} failed ({self._error})",
+                f"writing the activity log {self.path} failed ({error})",
                 hint="check the disk has space and the file is writable",
-            ) from self._error
+            ) from error
 
-    def _run(self, body: Callable[[], None]) -> None:
+
+class _ProcessWriter:
+    """The writer process, fed from the callers' threads (one at a time, under a lock).
+
+    The child answers a flush or a stop with the rows committed so far, and sends
+    ``("error", why)`` as its last word when it fails; both are read here, the
+    answers when they are waited for, an error at the next item handed over.
+    """
+
+    def __init__(self, path: Path, commit_rows: int, commit_s: float) -> None:
+        self._process, self._items, self._answers = _start_writer(path, commit_rows, commit_s)
+        self._lock = threading.Lock()
+        self._owed = 0  # answers to flushes and the stop not read yet
+        self.rows = dict.fromkeys(TABLES, 0)
+        self.error: BaseException | None = None
+
+    def put(self, item: _Item) -> None:
+        with self._lock:
+            self._send(item)
+            self._read(0.0)  # a writer that failed says so at once
+
+    def flush(self, timeout: float | None) -> bool:
+        with self._lock:
+            self._send(_FLUSH)
+            return self._read(timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._send(_STOP)
+                self._read(_STOP_WAIT_S)
+            finally:
+                self._items.close()
+                self._answers.close()
+                try:
+                    self._process.wait(_STOP_WAIT_S)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+                    self.error = self.error or TimeoutError("the writer process did not exit")
+
+    def _send(self, item: _Item) -> None:
+        if self.error is not None:
+            return
         try:
-            body()
-        except BaseException as exc:  # reported to the caller by _check
-            self._error = exc
+            self._items.send(item)
+        except OSError:  # the writer is gone: its last word, if it left one
+            self.error = ChildProcessError(_last_word(self._answers, self._process)[1])
+            return
+        if item is _FLUSH or item is _STOP:
+            self._owed += 1
+
+    def _read(self, timeout: float | None) -> bool:
+        """Read what the writer sent, waiting up to `timeout` for the answers owed.
+
+        True when every answer owed has come (and no error).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.error is None:
+            if not self._owed:
+                wait: float | None = 0.0
+            else:
+                wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            try:
+                if not self._answers.poll(wait):
+                    return not self._owed
+                answer = self._answers.recv()
+            except (OSError, EOFError):
+                answer = _last_word(self._answers, self._process)
+            if isinstance(answer, tuple) and answer[0] == _ERROR:
+                self.error = ChildProcessError(answer[1])
+            else:
+                self.rows = answer
+                self._owed -= 1
+                if not self._owed:
+                    return True  # after the stop's answer, only the end of the stream is left
+        return False
+
+
+class _ThreadWriter:
+    """A thread of this process writes: the ablation in bench/snn.py (no process needed)."""
+
+    def __init__(self, path: Path, commit_rows: int, commit_s: float) -> None:
+        self.path = path
+        self.commit_rows = commit_rows
+        self.commit_s = commit_s
+        self.rows = dict.fromkeys(TABLES, 0)
+        self.error: BaseException | None = None
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._flushed = threading.Condition()
+        self._asked = 0  # flush requests enqueued
+        self._done = 0  # flush requests completed
+        self._thread = threading.Thread(target=self._run, name="activity-log", daemon=True)
+        self._thread.start()
+
+    def put(self, item: _Item) -> None:
+        self._queue.put(item)
+
+    def flush(self, timeout: float | None) -> bool:
+        with self._flushed:
+            self._asked += 1
+            ticket = self._asked
+            self._queue.put(_FLUSH)
+            return self._flushed.wait_for(
+                lambda: self._done >= ticket or self.error is not None, timeout
+            )
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self._write()
+        except BaseException as exc:  # reported to the caller by ActivityLog._check
+            self.error = exc
             with self._flushed:
                 self._flushed.notify_all()
-        finally:
-            if self._conn is not None:
-                self._conn.close()
 
-    def _committed(self, item: _Item, rows: dict[str, int]) -> None:
-        """The writer's answer to a flush or a stop: every row so far is committed."""
-        self.rows = rows
-        if item is _FLUSH:
-            with self._flushed:
-                self._done += 1
-                self._flushed.notify_all()
-
-    def _write_here(self) -> None:
-        """The thread writer: SQLite work in this process."""
+    def _write(self) -> None:
         writer = _Writer(self.path, self.commit_rows, self.commit_s)
         try:
             while True:
@@ -319,31 +401,15 @@ class ActivityLog:
                     item = None
                 rows = writer.handle(item)
                 if rows is not None:
-                    self._committed(item, rows)  # type: ignore[arg-type]
+                    self.rows = rows
+                    if item is _FLUSH:
+                        with self._flushed:
+                            self._done += 1
+                            self._flushed.notify_all()
                 if item is _STOP:
                     return
         finally:
             writer.close()
-
-    def _forward(self) -> None:
-        """The process writer: hand every item to the child, collect its answers."""
-        conn, process = self._conn, self._process
-        assert conn is not None and process is not None
-        while True:
-            item = self._queue.get()
-            try:
-                conn.send(item)
-                # A flush or a stop is answered; a writer that failed says so at once.
-                if not (item is _FLUSH or item is _STOP or conn.poll()):
-                    continue
-                answer = conn.recv()
-            except (OSError, EOFError):  # the writer is gone: its last word, if it left one
-                answer = _last_word(conn, process)
-            if isinstance(answer, tuple) and answer[0] == _ERROR:
-                raise ChildProcessError(answer[1])
-            self._committed(item, answer)
-            if item is _STOP:
-                return
 
 
 def _last_word(conn: Connection, process: subprocess.Popen[bytes]) -> tuple[str, str]:
@@ -438,9 +504,18 @@ class _Writer:
 
 def _start_writer(
     path: Path, commit_rows: int, commit_s: float
-) -> tuple[subprocess.Popen[bytes], Connection]:
-    """Start the writer process on `path`; returns it and the connection to it."""
-    ours, theirs = Pipe()
+) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
+    """Start the writer process on `path`; returns it, the pipe to it and the pipe back.
+
+    The pipe to it is widened to `_PIPE_BYTES`, so that a chunk's items land in
+    the pipe at once and the simulation waits only when the writer is that far
+    behind (a socket pair, multiprocessing's default, holds ~200 KB: one COBA chunk
+    made the network wait for the writer to finish the chunk before).
+    """
+    items_in, items_out = Pipe(duplex=False)  # (receiving end, sending end)
+    answers_in, answers_out = Pipe(duplex=False)
+    _widen(items_out)
+    theirs = (items_in, answers_out)
     # The child imports the same HoloMind as this process, wherever that was found.
     src = str(Path(holomind.__file__).resolve().parents[1])
     env = {
@@ -448,47 +523,61 @@ def _start_writer(
         "PYTHONPATH": os.pathsep.join(filter(None, (src, os.environ.get("PYTHONPATH")))),
     }
     code = "from holomind.neuro.log import serve_writer; serve_writer()"
-    args = [str(theirs.fileno()), str(path), str(commit_rows), str(commit_s)]
+    fds = [str(c.fileno()) for c in theirs]
     try:
         process = subprocess.Popen(
-            [sys.executable, "-c", code, *args],
-            pass_fds=(theirs.fileno(),),
+            [sys.executable, "-c", code, *fds, str(path), str(commit_rows), str(commit_s)],
+            pass_fds=tuple(c.fileno() for c in theirs),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             env=env,
         )
     except OSError as exc:
-        ours.close()
+        items_out.close()
+        answers_in.close()
         raise InvalidInputError(
             f"cannot start the activity log's writer process ({exc})",
             hint="check that new processes can be started here",
         ) from None
     finally:
-        theirs.close()
-    return process, ours
+        for conn in theirs:
+            conn.close()
+    return process, items_out, answers_in
+
+
+def _widen(conn: Connection) -> None:
+    """Grow a pipe's buffer to `_PIPE_BYTES` where Linux allows it (else it stays as it is)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, or over the user's pipe quota: sends wait for the writer sooner
 
 
 def serve_writer(argv: list[str] | None = None) -> None:
-    """The writer process's main: write what the connection brings until told to stop.
+    """The writer process's main: write what the pipe brings until told to stop.
 
-    Started by `ActivityLog` with the connection's file descriptor, the log's path,
-    `commit_rows` and `commit_s`. When the simulating process goes away without a
-    stop, everything received is committed before exiting.
+    Started by `ActivityLog` with the file descriptors of the pipe in and of the
+    pipe back, the log's path, `commit_rows` and `commit_s`. When the simulating
+    process goes away without a stop, everything received is committed before
+    exiting.
     """
-    fd, path, commit_rows, commit_s = argv if argv is not None else sys.argv[1:]
+    fd_in, fd_out, path, commit_rows, commit_s = argv if argv is not None else sys.argv[1:]
     # The simulating process handles the signals and tells this one when to stop; a
     # Ctrl-C reaches the whole process group and must not cut the log short.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
-    conn = Connection(int(fd))
+    items = Connection(int(fd_in), writable=False)
+    answers = Connection(int(fd_out), readable=False)
     try:
         writer = _Writer(Path(path), int(commit_rows), float(commit_s))
         try:
             while True:
-                item = conn.recv() if conn.poll(writer.commit_s) else None
+                item = items.recv() if items.poll(writer.commit_s) else None
                 rows = writer.handle(item)
                 if rows is not None:
-                    conn.send(rows)
+                    answers.send(rows)
                 if item == _STOP:
                     return
         except EOFError:
@@ -497,7 +586,7 @@ def serve_writer(argv: list[str] | None = None) -> None:
             writer.close()
     except BaseException as exc:
         try:
-            conn.send((_ERROR, f"{type(exc).__name__}: {exc}"))
+            answers.send((_ERROR, f"{type(exc).__name__}: {exc}"))
         finally:
             sys.exit(1)
 
