@@ -74,6 +74,7 @@ def test_a_chunk_reports_spikes_samples_and_populations(seed_net: SpikingNetwork
     assert np.all((chunk.spike_t >= chunk.t_start) & (chunk.spike_t < chunk.t_end))
     assert chunk.population_spikes == {"exc": len(chunk.spike_i)}
     assert chunk.samples["v"].shape == (50, 5)  # 100 ms every 2 ms, 5 neurons
+    assert np.allclose(chunk.sample_t, chunk.t_start + np.arange(50) * 0.002)
     assert np.all((chunk.samples["v"] > -0.1) & (chunk.samples["v"] < -0.04))
     assert -0.065 < chunk.mean_v < -0.050
     # Monitors are emptied after each chunk: the next one holds only its own spikes.
@@ -103,6 +104,11 @@ def test_stop_cuts_the_chunk_in_progress(seed_net: SpikingNetwork) -> None:
     following = seed_net.advance()  # the next chunk ends on the 100 ms grid again
     assert following.t_start == cut.t_end
     assert round(following.t_end * 10, 6) == round(following.t_end * 10)
+    # Samples stay on their 2 ms grid across the cut, one per grid point.
+    for part in (cut, following):
+        grid = np.arange(np.ceil(part.t_start / 0.002 - 1e-6), np.ceil(part.t_end / 0.002 - 1e-6))
+        assert np.allclose(part.sample_t, grid * 0.002)
+        assert part.samples["v"].shape == (len(grid), 5)
 
 
 @pytest.mark.slow

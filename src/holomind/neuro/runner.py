@@ -251,6 +251,8 @@ class SpikingNetwork:
         self._chunk_steps = steps
         self._sample_steps = max(1, round(sampling.every_ms / spec.dt_ms)) if sampling else 1
         self._sample_t: list[int] = []  # time steps sampled in the chunk in progress
+        self._step = 0  # the time step `_tick` is called for (counted: cheaper than reading it)
+        self._next = 0  # the next time step at which `_tick` has work to do
         self._sample_rows: dict[str, list[np.ndarray]] = {v: [] for v in self._sampled}
         # Called at the start of every time step on the network's own clock (a second
         # clock would cost more than the call): samples, and pauses at chunk boundaries.
@@ -331,7 +333,7 @@ class SpikingNetwork:
 
         if self._go.get() == "close":
             return
-        self._chunk_start = int(self._timestep[0])
+        self._chunk_start = self._step = self._next = int(self._timestep[0])
         try:
             self._net.run(_HORIZON_S * brian2.second, namespace=self._ns)
         except _Closing:
@@ -343,8 +345,16 @@ class SpikingNetwork:
         self._out.put(self._collect())
 
     def _tick(self) -> None:
-        """Network operation at the start of each time step (Brian2 thread)."""
-        step = int(self._timestep[0])
+        """Network operation at the start of each time step (Brian2 thread).
+
+        It runs 10,000 times per simulated second, so the steps with nothing to do
+        (most of them) cost one counter and one comparison; `_serve` sets the
+        counter from Brian2's clock when a run starts.
+        """
+        step = self._step
+        self._step = step + 1
+        if step < self._next:
+            return
         if step % self._chunk_steps == 0 and step > self._chunk_start:
             # A chunk boundary: hand the chunk over, then wait for the next `advance`.
             self._out.put(self._collect())
@@ -354,6 +364,9 @@ class SpikingNetwork:
             self._sample_t.append(step)
             for var, values in self._sampled.items():
                 self._sample_rows[var].append(values[self.sample_neurons])
+        self._next = _next_multiple(step, self._chunk_steps)
+        if self._sampled:
+            self._next = min(self._next, _next_multiple(step, self._sample_steps))
 
     def _collect(self) -> Chunk:
         dt = self.spec.dt_ms / 1000
@@ -391,10 +404,8 @@ class SpikingNetwork:
         now = self._brian_t()
         arrays: dict[str, np.ndarray] = {}
         for obj in (self.neurons, *self.synapses):
-            states = obj.get_states(units=False, read_only_variables=False)
+            states = obj.get_states(_own_state(obj), units=False)
             for var, value in states.items():
-                if obj.variables[var].owner.name != obj.name:
-                    continue  # a neuron's variable seen through the synapses
                 value = np.asarray(value)
                 if var in _TIME_VARIABLES:
                     value = value - now
@@ -434,6 +445,30 @@ class SpikingNetwork:
         brian2.seed((self.seed * 1_000_003 + round(float(meta["t"]) * 1e4)) % 2**32)
         self._t0 = float(meta["t"])
         self.drive_pa = float(meta["drive_pa"])
+
+
+def _own_state(obj: Any) -> list[str]:
+    """The variables `get_states` returns by default that `obj` owns and may be set.
+
+    A synapse also sees its neurons' variables (``v_post``, say); reading those goes
+    through an index per synapse, most of a checkpoint's time, for values the
+    neurons' own state already holds.
+    """
+    from brian2.core.variables import AuxiliaryVariable, Subexpression
+
+    return [
+        name
+        for name, var in obj.variables.items()
+        if not name.startswith("_")
+        and not isinstance(var, Subexpression | AuxiliaryVariable)
+        and not getattr(var, "read_only", False)
+        and var.owner.name == obj.name
+    ]
+
+
+def _next_multiple(step: int, every: int) -> int:
+    """The first multiple of `every` after `step`."""
+    return (step // every + 1) * every
 
 
 def _clear_spike_monitor(mon: Any) -> None:
