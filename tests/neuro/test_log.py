@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -239,3 +240,28 @@ input()
     assert gone(writer)
     assert rows(path, "SELECT COUNT(*) FROM spikes") == [(1500,)]
     assert rows(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+@pytest.mark.parametrize("writer", LOG_WRITERS)
+def test_a_batch_is_handed_over_whole_at_its_end(writer: str, tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    with ActivityLog.create(path, {}, writer=writer) as log:
+        with log.batch():
+            log.spikes(np.array([0.001, 0.002]), np.array([3, 7], dtype=np.int32))
+            with log.batch():  # nested: the outer block hands it over
+                log.samples(np.array([0.0]), np.array([0, 1]), "v", np.array([[-0.06, -0.05]]))
+            # Another thread's row is not held back by this thread's block.
+            other = threading.Thread(
+                target=log.record, args=("modulations", 0.0, 0.0, "increase", 1.0, "llm", 5.0)
+            )
+            other.start()
+            other.join()
+            assert log.flush(timeout=10)
+            assert log.rows["modulations"] == 1 and log.rows["spikes"] == 0
+            log.record("chunks", 0.0, 0.1, 2, 0.02, -0.06, 0.0, 0.5)
+            log.checkpoint(0.1, b"state")
+        assert log.flush(timeout=10)
+        assert log.rows["spikes"] == 2 and log.rows["neural_activity"] == 2
+    assert rows(path, "SELECT * FROM spikes ORDER BY rowid") == [(0.001, 3), (0.002, 7)]
+    assert rows(path, "SELECT time, data FROM checkpoint") == [(0.1, b"state")]
+    assert count_rows(path)["chunks"] == 1

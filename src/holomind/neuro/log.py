@@ -27,6 +27,7 @@ the last checkpoint, never consistency.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -93,8 +95,8 @@ _BATCH_INSERT = {
 }
 
 # What goes to the writer: ("spikes", t, ids) | ("samples", t, neurons, variable, values)
-# | ("row", table, row) | ("checkpoint", t, data) | ("flush",) | ("stop",). The writer
-# answers a flush or a stop with the rows committed so far, per table.
+# | ("row", table, row) | ("checkpoint", t, data) | ("batch", [items]) | ("flush",)
+# | ("stop",). The writer answers a flush or a stop with the rows committed so far, per table.
 _Item = tuple[Any, ...]
 _FLUSH: _Item = ("flush",)
 _STOP: _Item = ("stop",)
@@ -145,6 +147,7 @@ class ActivityLog:
         self.commit_s = commit_s
         self.writer = writer
         self._closed = False
+        self._local = threading.local()  # items held by a `batch` block, per thread
         self._writer: _ProcessWriter | _ThreadWriter
         if writer == "process":
             self._writer = _ProcessWriter(self.path, commit_rows, commit_s)
@@ -229,6 +232,24 @@ class ActivityLog:
         if values.size:
             self._put(("samples", t, neurons, variable, values))
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hand over what this thread logs inside the block as one item, at its end.
+
+        One send to the writer process instead of one per call (a chunk's spikes,
+        samples and summary row, say). Other threads' calls are not held back.
+        """
+        if getattr(self._local, "items", None) is not None:
+            yield  # nested: the outer block hands everything over
+            return
+        self._local.items = []
+        try:
+            yield
+        finally:
+            items, self._local.items = self._local.items, None
+            if items:
+                self._put(("batch", items))
+
     def record(self, table: str, *row: Any) -> None:
         """Log one row of `chunks`, `modulations` or `decisions` (columns as in SCHEMA)."""
         if table not in _SINGLE_ROWS:
@@ -262,7 +283,11 @@ class ActivityLog:
 
     def _put(self, item: _Item) -> None:
         self._check()
-        self._writer.put(item)
+        held = getattr(self._local, "items", None)
+        if held is not None and item[0] != "batch":
+            held.append(item)
+        else:
+            self._writer.put(item)
 
     def _check(self) -> None:
         error = self._writer.error
@@ -277,8 +302,9 @@ class _ProcessWriter:
     """The writer process, fed from the callers' threads (one at a time, under a lock).
 
     The child answers a flush or a stop with the rows committed so far, and sends
-    ``("error", why)`` as its last word when it fails; both are read here, the
-    answers when they are waited for, an error at the next item handed over.
+    ``("error", why)`` as its last word when it fails, then exits; both are read
+    here when a flush or the stop waits for its answer, or when a send finds the
+    child gone.
     """
 
     def __init__(self, path: Path, commit_rows: int, commit_s: float) -> None:
@@ -291,7 +317,6 @@ class _ProcessWriter:
     def put(self, item: _Item) -> None:
         with self._lock:
             self._send(item)
-            self._read(0.0)  # a writer that failed says so at once
 
     def flush(self, timeout: float | None) -> bool:
         with self._lock:
@@ -438,11 +463,25 @@ class _Writer:
     def handle(self, item: _Item | None) -> dict[str, int] | None:
         """Write `item` (None: nothing came); the committed rows when it asks for a commit."""
         kind = item[0] if item is not None else None
+        parts: list[_Item] = [] if item is None else item[1] if kind == "batch" else [item]
+        for part in parts:
+            self._write(part)
+        asked = kind in ("flush", "stop") or any(part[0] == "checkpoint" for part in parts)
+        due = sum(self.pending.values()) >= self.commit_rows or (
+            time.monotonic() - self.since >= self.commit_s
+        )
+        if asked or due:
+            self.commit()
+        return dict(self.rows) if kind in ("flush", "stop") else None
+
+    def _write(self, item: _Item) -> None:
+        """Insert what one item carries (a flush or a stop carries nothing)."""
+        kind = item[0]
         if kind == "spikes":
-            _, t, ids = item  # type: ignore[misc]
+            _, t, ids = item
             self._insert("spikes", [t.tolist(), ids.tolist()])
         elif kind == "samples":
-            _, t, neurons, variable, values = item  # type: ignore[misc]
+            _, t, neurons, variable, values = item
             n, m = values.shape
             columns = [
                 np.repeat(t, m).tolist(),
@@ -452,19 +491,12 @@ class _Writer:
             ]
             self._insert("neural_activity", columns)
         elif kind == "row":
-            _, table, row = item  # type: ignore[misc]
+            _, table, row = item
             self.conn.execute(_INSERT[table], row)
             self.pending[table] += 1
         elif kind == "checkpoint":
-            _, t, data = item  # type: ignore[misc]
+            _, t, data = item
             self.conn.execute("INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", (t, data))
-        asked = kind in ("checkpoint", "flush", "stop")
-        due = sum(self.pending.values()) >= self.commit_rows or (
-            time.monotonic() - self.since >= self.commit_s
-        )
-        if asked or due:
-            self.commit()
-        return dict(self.rows) if kind in ("flush", "stop") else None
 
     def _insert(self, table: str, columns: list[list[Any]]) -> None:
         """Insert rows given column by column (lists of equal length).

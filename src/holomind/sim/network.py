@@ -61,19 +61,20 @@ class NetworkNode:
         spec = self.net.spec
         rate = mean_rate(len(chunk.spike_i), spec.neurons, chunk.duration)
         if self.log is not None:
-            self.log.spikes(chunk.spike_t, chunk.spike_i)
-            for var, values in chunk.samples.items():
-                self.log.samples(chunk.sample_t, chunk.sample_neurons, var, values)
-            self.log.record(
-                "chunks",
-                chunk.t_start,
-                chunk.t_end,
-                len(chunk.spike_i),
-                rate,
-                chunk.mean_v,
-                self.net.drive_pa,
-                wall,
-            )
+            with self.log.batch():  # one hand-over to the writer per chunk
+                self.log.spikes(chunk.spike_t, chunk.spike_i)
+                for var, values in chunk.samples.items():
+                    self.log.samples(chunk.sample_t, chunk.sample_neurons, var, values)
+                self.log.record(
+                    "chunks",
+                    chunk.t_start,
+                    chunk.t_end,
+                    len(chunk.spike_i),
+                    rate,
+                    chunk.mean_v,
+                    self.net.drive_pa,
+                    wall,
+                )
         shown = chunk.spike_i < self.raster_neurons
         self.workspace.write("neural_activations", rates_by_neuron(chunk, self.activations))
         self.workspace.write(

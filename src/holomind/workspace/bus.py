@@ -571,8 +571,11 @@ def _json_problem(value: Any, where: str) -> str | None:
     kind = type(value)
     if kind in _SCALARS:
         return None
+    # Scalars are skipped before a path is formatted: a list of numbers costs one pass.
     if kind is list or kind is tuple:
         for i, item in enumerate(value):
+            if type(item) in _SCALARS:
+                continue
             problem = _json_problem(item, f"{where}[{i}]")
             if problem is not None:
                 return problem
@@ -581,6 +584,8 @@ def _json_problem(value: Any, where: str) -> str | None:
         for k, item in value.items():
             if type(k) is not str:
                 return f"{where} has a non-string key {k!r}"
+            if type(item) in _SCALARS:
+                continue
             problem = _json_problem(item, f"{where}[{k!r}]")
             if problem is not None:
                 return problem
