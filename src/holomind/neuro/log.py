@@ -540,10 +540,9 @@ def _start_writer(
 ) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
     """Start the writer process on `path`; returns it, the pipe to it and the pipe back.
 
-    The pipe to it is widened to `_PIPE_BYTES`, so that a chunk's items land in
-    the pipe at once and the simulation waits only when the writer is that far
-    behind (a socket pair, multiprocessing's default, holds ~200 KB: one COBA chunk
-    made the network wait for the writer to finish the chunk before).
+    The pipe to it is widened to `_PIPE_BYTES` (about ten COBA chunks), so that the
+    simulation waits only when the writer is that far behind; multiprocessing's
+    default connection, a socket pair, holds ~200 KB.
     """
     items_in, items_out = Pipe(duplex=False)  # (receiving end, sending end)
     answers_in, answers_out = Pipe(duplex=False)
