@@ -260,6 +260,16 @@ class SpikingNetwork:
             self._tick, clock=self.neurons.clock, when="start", name="chunks"
         )
         self._timestep = self.neurons.clock.variables["timestep"].get_value()
+        # What a checkpoint stores, worked out once: the connectivity is fixed once built,
+        # and reading it through Brian2's views is most of a first checkpoint's time.
+        self._fingerprint = spec.fingerprint()
+        self._state_names = {obj.name: _own_state(obj) for obj in (self.neurons, *self.synapses)}
+        self._connectivity = {
+            f"{syn.name}/{end}": np.asarray(getattr(syn, end[1])[:], dtype=np.int32)
+            for syn in self.synapses
+            for end in ("_i", "_j")
+        }
+        self._v = self.neurons.variables["v"].get_value()  # Brian2's own array, updated in place
         self._net = brian2.Network(*objects, boundary)
         if stored is not None:
             self._restore(stored)
@@ -369,16 +379,22 @@ class SpikingNetwork:
             self._next = min(self._next, _next_multiple(step, self._sample_steps))
 
     def _collect(self) -> Chunk:
+        """The chunk that ends now; empties the spike monitor (Brian2 thread, network paused).
+
+        Brian2 has just swept the network's arrays through the cache, so every call
+        here runs cold (measured: a small numpy call takes 0.05–0.2 ms here, against
+        ~0.005 ms warm): the arrays are read directly, not through Brian2's views,
+        and the populations are counted from one `bincount`.
+        """
         dt = self.spec.dt_ms / 1000
         start = self._t0 + self._chunk_start * dt
         self._chunk_start = int(self._timestep[0])
-        i = np.asarray(self._spikes.i_[:], dtype=np.int32).copy()
-        t = np.asarray(self._spikes.t_[:], dtype=np.float64) + self._t0
+        monitor = self._spikes.variables
+        i = np.array(monitor["i"].get_value(), dtype=np.int32)  # copies: the monitor is reused
+        t = monitor["t"].get_value() + self._t0
         _clear_spike_monitor(self._spikes)
         self.total_spikes += len(i)
-        pops = {}
-        for pop in self.spec.populations:
-            pops[pop.name] = int(np.count_nonzero((i >= pop.start) & (i < pop.stop)))
+        per_neuron = np.bincount(i, minlength=self.spec.neurons)
         chunk = Chunk(
             t_start=start,
             t_end=self.t,
@@ -386,8 +402,11 @@ class SpikingNetwork:
             spike_t=t,
             sample_t=np.asarray(self._sample_t, dtype=np.float64) * dt + self._t0,
             sample_neurons=self.sample_neurons,
-            population_spikes=pops,
-            mean_v=float(np.mean(self.neurons.v_[:])),
+            population_spikes={
+                pop.name: int(per_neuron[pop.start : pop.stop].sum())
+                for pop in self.spec.populations
+            },
+            mean_v=float(self._v.mean()),
         )
         n = len(self.sample_neurons)
         for var, rows in self._sample_rows.items():
@@ -402,21 +421,18 @@ class SpikingNetwork:
         """The whole state as bytes (an .npz without pickles): continue with `checkpoint=`."""
 
         now = self._brian_t()
-        arrays: dict[str, np.ndarray] = {}
+        arrays: dict[str, np.ndarray] = dict(self._connectivity)
         for obj in (self.neurons, *self.synapses):
-            states = obj.get_states(_own_state(obj), units=False)
+            states = obj.get_states(self._state_names[obj.name], units=False)
             for var, value in states.items():
                 value = np.asarray(value)
                 if var in _TIME_VARIABLES:
                     value = value - now
                 arrays[f"{obj.name}/{var}"] = value
-        for syn in self.synapses:
-            arrays[f"{syn.name}/_i"] = np.asarray(syn.i[:], dtype=np.int32)
-            arrays[f"{syn.name}/_j"] = np.asarray(syn.j[:], dtype=np.int32)
         meta = {
             "format": CHECKPOINT_FORMAT,
             "spec": self.spec.name,
-            "fingerprint": self.spec.fingerprint(),
+            "fingerprint": self._fingerprint,
             "neurons": self.spec.neurons,
             "seed": self.seed,
             "t": self.t,
