@@ -12,7 +12,7 @@ import pytest
 from holomind.errors import CorruptFileError, InvalidInputError
 from holomind.neuro import Sampling, SpikingNetwork, network_spec
 from holomind.neuro.models import NetworkSpec
-from holomind.neuro.runner import build, namespace
+from holomind.neuro.runner import Chunk, build, namespace
 
 CHUNKS = 10  # of 100 ms: one simulated second
 
@@ -28,10 +28,15 @@ def bare_brian2(spec: NetworkSpec, seconds: float) -> tuple[np.ndarray, np.ndarr
     return np.asarray(monitor.i_[:]).copy(), np.asarray(monitor.t_[:]).copy()
 
 
-def ours(spec: NetworkSpec, cache: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
+def ours(spec: NetworkSpec, cache: Path, target: str, how: str) -> tuple[np.ndarray, np.ndarray]:
+    """Our runner's spikes over CHUNKS chunks, advanced one by one or by `run_chunks`."""
     net = SpikingNetwork(spec, cache_dir=cache, sampling=None, target=target)
     try:
-        chunks = [net.advance() for _ in range(CHUNKS)]
+        if how == "advance":
+            chunks = [net.advance() for _ in range(CHUNKS)]
+        else:
+            chunks = []
+            net.run_chunks(lambda chunk: chunks.append(chunk) or len(chunks) < CHUNKS)
     finally:
         net.close()
     assert [round(c.t_end, 6) for c in chunks] == [round(0.1 * (k + 1), 6) for k in range(CHUNKS)]
@@ -42,14 +47,18 @@ def ours(spec: NetworkSpec, cache: Path, target: str) -> tuple[np.ndarray, np.nd
 # COBA runs on Brian2's numpy target, which needs no compile: the tests stay fast.
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("name", "target", "low", "high"),
-    [("seed", "cython", 5.0, 15.0), ("coba", "numpy", 10.0, 30.0)],
+    ("name", "target", "how", "low", "high"),
+    [
+        ("seed", "cython", "advance", 5.0, 15.0),
+        ("seed", "cython", "run_chunks", 5.0, 15.0),
+        ("coba", "numpy", "advance", 10.0, 30.0),
+    ],
 )
 def test_chunked_runs_give_the_spikes_of_one_bare_brian2_run(
-    name: str, target: str, low: float, high: float, brian_cache: Path
+    name: str, target: str, how: str, low: float, high: float, brian_cache: Path
 ) -> None:
     spec = network_spec(name)
-    our_i, our_t = ours(spec, brian_cache, target)
+    our_i, our_t = ours(spec, brian_cache, target, how)
     bare_i, bare_t = bare_brian2(spec, CHUNKS * 0.1)
     rate = len(our_i) / spec.neurons / (CHUNKS * 0.1)
     assert low < rate < high, rate  # seed: the tuned asynchronous state; COBA: Brette et al.
@@ -109,6 +118,50 @@ def test_stop_cuts_the_chunk_in_progress(seed_net: SpikingNetwork) -> None:
         grid = np.arange(np.ceil(part.t_start / 0.002 - 1e-6), np.ceil(part.t_end / 0.002 - 1e-6))
         assert np.allclose(part.sample_t, grid * 0.002)
         assert part.samples["v"].shape == (len(grid), 5)
+
+
+def test_run_chunks_hands_each_chunk_over_on_the_network_thread(seed_net: SpikingNetwork) -> None:
+    start = seed_net.t
+    seen: list[tuple[float, float, str]] = []
+
+    def on_chunk(chunk: Chunk) -> bool:
+        seen.append((chunk.t_start, chunk.t_end, threading.current_thread().name))
+        return len(seen) < 3
+
+    seed_net.run_chunks(on_chunk)
+    assert [round(end - start, 6) for _, end, _ in seen] == [0.1, 0.2, 0.3]
+    assert [begin for begin, _, _ in seen[1:]] == [end for _, end, _ in seen[:-1]]
+    assert {name for _, _, name in seen} == {"brian2"}
+    # The network waits where on_chunk said stop; `advance` goes on from there.
+    assert seed_net.advance().t_start == seen[-1][1]
+
+
+def test_what_on_chunk_raises_reaches_the_caller(seed_net: SpikingNetwork) -> None:
+    def on_chunk(chunk: Chunk) -> bool:
+        raise ValueError("bad chunk")
+
+    with pytest.raises(ValueError, match="bad chunk"):
+        seed_net.run_chunks(on_chunk)
+    # The network is paused after that chunk and still usable.
+    at = seed_net.t
+    assert seed_net.advance().t_start == at
+
+
+def test_stop_ends_run_chunks_with_the_part_simulated(seed_net: SpikingNetwork) -> None:
+    start = seed_net.t
+    seen: list[Chunk] = []
+    timer = threading.Timer(0.3, seed_net.stop)
+    timer.start()
+    seed_net.run_chunks(lambda chunk: seen.append(chunk) or len(seen) < 500)
+    timer.join()
+    assert len(seen) < 500  # ended by the stop, not by on_chunk (50 simulated seconds)
+    assert seen[0].t_start == start
+    assert [c.t_start for c in seen[1:]] == [c.t_end for c in seen[:-1]]
+    assert all(c.duration == pytest.approx(0.1) for c in seen[:-1])
+    assert 0 < seen[-1].duration <= 0.1 + 1e-9
+    following = seed_net.advance()  # back on the 100 ms grid
+    assert following.t_start == seen[-1].t_end
+    assert round(following.t_end * 10, 6) == round(following.t_end * 10)
 
 
 @pytest.mark.slow

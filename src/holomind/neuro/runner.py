@@ -1,8 +1,10 @@
 """The runner: builds a `NetworkSpec` in Brian2 (runtime mode) and advances it chunk by chunk.
 
-`SpikingNetwork.advance(ms)` runs one chunk and returns what happened in it (every
+`SpikingNetwork.advance()` runs one chunk and returns what happened in it (every
 spike, the sampled variables, the population rates, the mean voltage); between
 chunks a caller may move the drive (`shift_drive`), which is how modulation acts.
+`run_chunks(on_chunk)` does the same for chunk after chunk without handing each
+one to the caller's thread: `on_chunk` is called on the network's own thread.
 `stop()` may be called from any thread: the chunk in progress ends at the next
 time step and reports what was simulated up to there. `checkpoint()` returns the
 whole state (membrane and synaptic variables, connectivity, time, drive)
@@ -23,6 +25,7 @@ import signal
 import sys
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +66,16 @@ class Sampling:
 
 class _Closing(Exception):
     """Raised inside Brian2's run loop to end the network's thread."""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """What `run_chunks` hears when its `on_chunk` raised (the network itself is fine)."""
+
+    error: BaseException
+
+
+_DONE = "done"  # `run_chunks` is over: `on_chunk` said stop, or `stop()` ended the run
 
 
 @dataclass
@@ -187,8 +200,10 @@ class SpikingNetwork:
     network's clock samples the chosen variables and, at every chunk boundary,
     hands the chunk over and waits there until `advance` is called again: between
     chunks the simulation is paused, and the caller may move the drive, take a
-    checkpoint or read state. Use it from one thread; only
-    `stop` may come from another (a signal handler, say).
+    checkpoint or read state. `run_chunks` instead calls its `on_chunk` at each
+    boundary on the network's thread, and carries on without a hand-over while
+    `on_chunk` returns True (the pause is then `on_chunk`'s own time). Use it from
+    one thread; only `stop` may come from another (a signal handler, say).
 
     Args:
         spec: the network.
@@ -274,8 +289,11 @@ class SpikingNetwork:
         if stored is not None:
             self._restore(stored)
         self.total_spikes = 0 if stored is None else int(stored["meta"]["total_spikes"])
-        self._go: queue.SimpleQueue[str] = queue.SimpleQueue()  # "go" | "close"
-        self._out: queue.SimpleQueue[Chunk | BaseException] = queue.SimpleQueue()
+        # To the network's thread: "go" (one chunk for `advance`), "close", or the
+        # `on_chunk` of `run_chunks`; back: a chunk, _DONE, _Failed or Brian2's error.
+        self._go: queue.SimpleQueue[str | Callable[[Chunk], bool]] = queue.SimpleQueue()
+        self._out: queue.SimpleQueue[Chunk | str | _Failed | BaseException] = queue.SimpleQueue()
+        self._on_chunk: Callable[[Chunk], bool] | None = None
         self._thread: threading.Thread | None = None
         self._chunk_start = 0  # Brian2 time step where the chunk in progress began
         self._in_chunk = False
@@ -296,13 +314,32 @@ class SpikingNetwork:
 
     def advance(self) -> Chunk:
         """Simulate one chunk (shorter if `stop()` cut it) and return what happened in it."""
+        out = self._order("go")
+        assert isinstance(out, Chunk)
+        return out
+
+    def run_chunks(self, on_chunk: Callable[[Chunk], bool]) -> None:
+        """Simulate chunk after chunk, calling `on_chunk(chunk)` on the network's thread.
+
+        `on_chunk` runs at each chunk boundary while the network is paused there, as
+        a caller does between two `advance` calls (it may move the drive or take a
+        checkpoint); the run goes on while it returns True. A `stop()` ends the
+        chunk in progress, which `on_chunk` gets too. What `on_chunk` raises is
+        raised here, and the network stays usable.
+        """
+        out = self._order(on_chunk)
+        if isinstance(out, _Failed):
+            raise out.error
+
+    def _order(self, order: str | Callable[[Chunk], bool]) -> Chunk | str | _Failed:
+        """Send the network's thread `order` (starting it if needed) and wait for its answer."""
         if self._closed:
             raise InvalidInputError("the network is closed")
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._serve, name="brian2", daemon=True)
             self._thread.start()
         self._in_chunk = True
-        self._go.put("go")
+        self._go.put(order)
         out = self._out.get()
         self._in_chunk = False
         if isinstance(out, BaseException):
@@ -341,7 +378,9 @@ class SpikingNetwork:
         """The Brian2 thread: one long run, paused at every chunk boundary."""
         import brian2
 
-        if self._go.get() == "close":
+        try:
+            self._wait_for_order()
+        except _Closing:
             return
         self._chunk_start = self._step = self._next = int(self._timestep[0])
         try:
@@ -352,7 +391,26 @@ class SpikingNetwork:
             self._out.put(exc)
             return
         # Stopped inside a chunk: hand over the part that was simulated.
-        self._out.put(self._collect())
+        self._hand_over(self._collect(), last=True)
+
+    def _hand_over(self, chunk: Chunk, *, last: bool = False) -> bool:
+        """Give `chunk` to `on_chunk` or to `advance`; True when the run goes straight on."""
+        if self._on_chunk is None:
+            self._out.put(chunk)
+            return False
+        try:
+            if self._on_chunk(chunk) and not last:
+                return True
+            self._out.put(_DONE)
+        except BaseException as exc:  # raised by run_chunks in the caller's thread
+            self._out.put(_Failed(exc))
+        return False
+
+    def _wait_for_order(self) -> None:
+        order = self._go.get()
+        if order == "close":
+            raise _Closing
+        self._on_chunk = None if isinstance(order, str) else order
 
     def _tick(self) -> None:
         """Network operation at the start of each time step (Brian2 thread).
@@ -366,10 +424,11 @@ class SpikingNetwork:
         if step < self._next:
             return
         if step % self._chunk_steps == 0 and step > self._chunk_start:
-            # A chunk boundary: hand the chunk over, then wait for the next `advance`.
-            self._out.put(self._collect())
-            if self._go.get() == "close":
-                raise _Closing
+            # A chunk boundary: hand the chunk over, then (unless `on_chunk` said go
+            # on) wait for the next order.
+            going_on = self._hand_over(self._collect())
+            if not going_on:
+                self._wait_for_order()
         if self._sampled and step % self._sample_steps == 0:
             self._sample_t.append(step)
             for var, values in self._sampled.items():

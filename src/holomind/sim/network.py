@@ -3,16 +3,18 @@
 One `step()` is one chunk of simulated time: apply the newest `modulation`
 written since the last step (if any), advance the network, hand spikes and
 samples to the activity log, and publish ``neural_activations``, ``neuro/spikes``
-and ``neuro/state`` (see docs/workspace-keys.md).
+and ``neuro/state`` (see docs/workspace-keys.md). `run()` does the same chunk
+after chunk on the network's own thread, with no hand-over between threads.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from holomind.neuro.log import ActivityLog
-from holomind.neuro.runner import SpikingNetwork, mean_rate, rates_by_neuron
+from holomind.neuro.runner import Chunk, SpikingNetwork, mean_rate, rates_by_neuron
 from holomind.sim.modulation import SIGN, Modulation, parse_modulation
 from holomind.workspace import GlobalWorkspace
 
@@ -51,12 +53,33 @@ class NetworkNode:
 
     def step(self) -> dict[str, Any]:
         """Simulate one chunk and return the ``neuro/state`` it published."""
-        mod = self._newest_modulation()
-        if mod is not None:
-            self.apply(mod)
+        self._apply_newest()
         began = time.perf_counter()
         chunk = self.net.advance()
-        wall = time.perf_counter() - began
+        return self._publish(chunk, time.perf_counter() - began)
+
+    def run(self, go_on: Callable[[dict[str, Any]], bool]) -> None:
+        """Step chunk after chunk while `go_on(state)` says so (or until a `stop()`).
+
+        Each chunk is logged and published, and `go_on` called, on the network's
+        thread while the network is paused at the chunk's end, as `step()` does
+        between chunks.
+        """
+        self._apply_newest()
+        resumed = time.perf_counter()
+
+        def on_chunk(chunk: Chunk) -> bool:
+            nonlocal resumed
+            going = go_on(self._publish(chunk, time.perf_counter() - resumed))
+            if going:
+                self._apply_newest()
+            resumed = time.perf_counter()
+            return going
+
+        self.net.run_chunks(on_chunk)
+
+    def _publish(self, chunk: Chunk, wall: float) -> dict[str, Any]:
+        """Log `chunk` (simulated in `wall` seconds) and publish it; returns ``neuro/state``."""
         self.spikes += len(chunk.spike_i)
         spec = self.net.spec
         rate = mean_rate(len(chunk.spike_i), spec.neurons, chunk.duration)
@@ -141,6 +164,11 @@ class NetworkNode:
     def simulated(self) -> float:
         """Seconds simulated by this node."""
         return self.net.t - self.start_t
+
+    def _apply_newest(self) -> None:
+        mod = self._newest_modulation()
+        if mod is not None:
+            self.apply(mod)
 
     def _newest_modulation(self) -> Modulation | None:
         # Latest wins: the value read is the one whose version was seen before and after.

@@ -312,15 +312,23 @@ class Simulation:
     def _network_loop(self, end: float) -> None:
         node = self.network
         last_checkpoint = time.monotonic()
-        try:
+
+        def going() -> bool:
             # Whole chunks: a duration that is not a multiple of the chunk rounds up.
-            while not self._stop.is_set() and node.net.t < end - node.net.spec.dt_ms / 2000:
-                state = node.step()
-                for listener in self.chunk_listeners:
-                    listener(state)
-                if time.monotonic() - last_checkpoint >= self.config.checkpoint_s:
-                    node.checkpoint()
-                    last_checkpoint = time.monotonic()
+            return not self._stop.is_set() and node.net.t < end - node.net.spec.dt_ms / 2000
+
+        def after_chunk(state: dict[str, Any]) -> bool:
+            nonlocal last_checkpoint
+            for listener in self.chunk_listeners:
+                listener(state)
+            if time.monotonic() - last_checkpoint >= self.config.checkpoint_s:
+                node.checkpoint()
+                last_checkpoint = time.monotonic()
+            return going()
+
+        try:
+            if going():
+                node.run(after_chunk)
         finally:
             node.checkpoint()
 
