@@ -1,7 +1,8 @@
 """Spiking network: our simulation's overhead over bare Brian2, scaling, and COBA/CUBA rates.
 
 Ours is `holomind.sim.Simulation` as `holomind sim --no-llm --no-soup` runs it: the
-network in 100 ms chunks on its own thread, paused at each boundary, every spike
+network in 100 ms chunks on its own thread, which logs and publishes each chunk at
+its boundary while paused there (`SpikingNetwork.run_chunks`), every spike
 and the default samples (v of 10 neurons every ms) handed to the SQLite activity
 log, whose writer process inserts them, `neural_activations`, `neuro/spikes` and
 `neuro/state` published after every chunk, a checkpoint at the end. Two

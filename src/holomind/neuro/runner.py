@@ -194,8 +194,9 @@ def build(
 class SpikingNetwork:
     """A spec built in Brian2, advanced chunk by chunk, with a drive modulation can move.
 
-    Brian2 spends about a second setting up each ``run`` call (code objects, a full
-    garbage collection), far more than a short chunk takes to simulate. So the
+    Brian2 spends 0.08-0.1 s setting up each ``run`` call (a full garbage
+    collection, the code objects; measured on COBA and the seed network), about
+    twice what a 100 ms chunk takes to simulate. So the
     network runs one long ``run`` on its own thread; a network operation on the
     network's clock samples the chosen variables and, at every chunk boundary,
     hands the chunk over and waits there until `advance` is called again: between
