@@ -280,11 +280,10 @@ class SpikingNetwork:
         # and reading it through Brian2's views is most of a first checkpoint's time.
         self._fingerprint = spec.fingerprint()
         self._state_names = {obj.name: _own_state(obj) for obj in (self.neurons, *self.synapses)}
-        self._connectivity = {
-            f"{syn.name}/{end}": np.asarray(getattr(syn, end[1])[:], dtype=np.int32)
-            for syn in self.synapses
-            for end in ("_i", "_j")
-        }
+        self._connectivity: dict[str, np.ndarray] = {}
+        for syn in self.synapses:
+            self._connectivity[f"{syn.name}/_i"] = np.asarray(syn.i[:], dtype=np.int32)
+            self._connectivity[f"{syn.name}/_j"] = np.asarray(syn.j[:], dtype=np.int32)
         self._v = self.neurons.variables["v"].get_value()  # Brian2's own array, updated in place
         self._net = brian2.Network(*objects, boundary)
         if stored is not None:
