@@ -97,3 +97,60 @@ def test_the_newest_modulation_is_applied_once(node: NetworkNode) -> None:
     node.workspace.write("modulation", {"action": "increase", "strength": 2})
     node.step()
     assert node.net.drive_pa == start
+
+
+def _spike_rows(log: ActivityLog) -> int:
+    assert log.flush(timeout=10)
+    conn = sqlite3.connect(log.path)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM spikes").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def fresh_node(brian_cache: Path, tmp_path: Path) -> Iterator[NetworkNode]:
+    ws = GlobalWorkspace()
+    log = ActivityLog.create(tmp_path / "run.db", {})
+    net = SpikingNetwork(network_spec("seed"), cache_dir=brian_cache, sampling=None)
+    yield NetworkNode(net, ws, log=log, log_every_s=3600)  # nothing goes before the end
+    net.close()
+    log.close()
+    ws.close()
+
+
+def test_run_holds_chunks_for_the_log_and_hands_all_over_by_its_end(
+    fresh_node: NetworkNode,
+) -> None:
+    node, log = fresh_node, fresh_node.log
+    assert log is not None
+    seen: list[tuple[int, int]] = []  # (spike rows in the file, spikes simulated)
+
+    def go_on(state: dict) -> bool:
+        seen.append((_spike_rows(log), node.spikes))
+        return len(seen) < 4
+
+    node.run(go_on)
+    assert node.spikes > 0
+    assert [rows for rows, _ in seen] == [0, 0, 0, 0]  # held while the run went on
+    assert _spike_rows(log) == node.spikes  # every chunk once the run is over
+    node.log_every_s = 0.0  # each chunk goes at its own boundary
+    seen.clear()
+    node.run(go_on)
+    assert [rows for rows, _ in seen] == [spikes for _, spikes in seen]
+
+
+def test_a_checkpoint_in_a_run_comes_after_the_chunks_held(fresh_node: NetworkNode) -> None:
+    node, log = fresh_node, fresh_node.log
+    assert log is not None
+    at_checkpoint: list[tuple[int, int]] = []
+
+    def go_on(state: dict) -> bool:
+        if state["t_s"] >= 0.2 and not at_checkpoint:
+            node.checkpoint()  # as Simulation does every checkpoint_s
+            at_checkpoint.append((_spike_rows(log), node.spikes))
+        return state["t_s"] < 0.4
+
+    node.run(go_on)
+    [(rows, spikes)] = at_checkpoint
+    assert rows == spikes > 0
