@@ -4,8 +4,7 @@ One `step()` is one chunk of simulated time: apply the newest `modulation`
 written since the last step (if any), advance the network, hand spikes and
 samples to the activity log, and publish ``neural_activations``, ``neuro/spikes``
 and ``neuro/state`` (see docs/workspace-keys.md). `run()` does the same chunk
-after chunk on the network's own thread, with no hand-over between threads, and
-hands the log a few chunks at a time (one send to its writer for each).
+after chunk on the network's own thread, with no hand-over between threads.
 """
 
 from __future__ import annotations
@@ -29,10 +28,6 @@ class NetworkNode:
         log: the activity log (None: nothing is stored).
         raster_neurons: neurons whose spikes go to ``neuro/spikes`` (the live raster).
         activations: neurons whose rates go to ``neural_activations``.
-        log_every_s: how long `run()` holds chunks before handing them to the log
-            together, wall seconds (None: half the log's commit period, so rows reach
-            the file about as soon as they would one chunk at a time). `step()`,
-            `checkpoint()` and the end of a run hand over what is held.
     """
 
     def __init__(
@@ -43,7 +38,6 @@ class NetworkNode:
         log: ActivityLog | None = None,
         raster_neurons: int = 100,
         activations: int = 100,
-        log_every_s: float | None = None,
     ) -> None:
         self.net = net
         self.workspace = workspace
@@ -56,57 +50,41 @@ class NetworkNode:
         self.last_modulation: dict[str, Any] | None = None
         self.checkpointed_t: float | None = None  # network time of the last stored state
         self._seen = 0  # version of `modulation` last applied
-        if log_every_s is None:
-            log_every_s = log.commit_s / 2 if log is not None else 0.0
-        self.log_every_s = log_every_s
-        # Chunks published but not yet logged, each with its rate and the drive and wall
-        # time it ran with: a send to the writer process costs ~0.5 ms at a chunk
-        # boundary (cold caches), whatever it carries.
-        self._held: list[tuple[Chunk, float, float, float]] = []
-        self._held_since = 0.0
 
     def step(self) -> dict[str, Any]:
         """Simulate one chunk and return the ``neuro/state`` it published."""
         self._apply_newest()
         began = time.perf_counter()
         chunk = self.net.advance()
-        state = self._publish(chunk, time.perf_counter() - began)
-        self._log_held()
-        return state
+        return self._publish(chunk, time.perf_counter() - began)
 
     def run(self, go_on: Callable[[dict[str, Any]], bool]) -> None:
         """Step chunk after chunk while `go_on(state)` says so (or until a `stop()`).
 
-        Each chunk is published, and `go_on` called, on the network's thread while
-        the network is paused at the chunk's end, as `step()` does between chunks;
-        chunks go to the log every `log_every_s`, and all of them before this returns.
+        Each chunk is logged and published, and `go_on` called, on the network's
+        thread while the network is paused at the chunk's end, as `step()` does
+        between chunks.
         """
         self._apply_newest()
         resumed = time.perf_counter()
 
         def on_chunk(chunk: Chunk) -> bool:
             nonlocal resumed
-            state = self._publish(chunk, time.perf_counter() - resumed)
-            if time.perf_counter() - self._held_since >= self.log_every_s:
-                self._log_held()
-            going = go_on(state)
+            going = go_on(self._publish(chunk, time.perf_counter() - resumed))
             if going:
                 self._apply_newest()
             resumed = time.perf_counter()
             return going
 
-        try:
-            self.net.run_chunks(on_chunk)
-        finally:
-            self._log_held()
+        self.net.run_chunks(on_chunk)
 
-    def _log_held(self) -> None:
-        """Give the log every chunk published and not yet logged, in one send."""
-        if self.log is None or not self._held:
-            return
-        held, self._held = self._held, []
-        with self.log.batch():
-            for chunk, rate, drive_pa, wall in held:
+    def _publish(self, chunk: Chunk, wall: float) -> dict[str, Any]:
+        """Log `chunk` (simulated in `wall` seconds) and publish it; returns ``neuro/state``."""
+        self.spikes += len(chunk.spike_i)
+        spec = self.net.spec
+        rate = mean_rate(len(chunk.spike_i), spec.neurons, chunk.duration)
+        if self.log is not None:
+            with self.log.batch():  # one hand-over to the writer per chunk
                 self.log.spikes(chunk.spike_t, chunk.spike_i)
                 for var, values in chunk.samples.items():
                     self.log.samples(chunk.sample_t, chunk.sample_neurons, var, values)
@@ -117,22 +95,9 @@ class NetworkNode:
                     len(chunk.spike_i),
                     rate,
                     chunk.mean_v,
-                    drive_pa,
+                    self.net.drive_pa,
                     wall,
                 )
-
-    def _publish(self, chunk: Chunk, wall: float) -> dict[str, Any]:
-        """Publish `chunk` (simulated in `wall` seconds) and hold it for the log.
-
-        Returns the ``neuro/state`` it published.
-        """
-        self.spikes += len(chunk.spike_i)
-        spec = self.net.spec
-        rate = mean_rate(len(chunk.spike_i), spec.neurons, chunk.duration)
-        if self.log is not None:
-            if not self._held:
-                self._held_since = time.perf_counter()
-            self._held.append((chunk, rate, self.net.drive_pa, wall))
         shown = chunk.spike_i < self.raster_neurons
         self.workspace.write("neural_activations", rates_by_neuron(chunk, self.activations))
         self.workspace.write(
@@ -190,9 +155,8 @@ class NetworkNode:
         self.net.stop()
 
     def checkpoint(self) -> None:
-        """Store the network's state in the log (a commit point, after the chunks held)."""
+        """Store the network's state in the log (a commit point)."""
         if self.log is not None:
-            self._log_held()
             self.log.checkpoint(self.net.t, self.net.checkpoint())
             self.checkpointed_t = self.net.t
 
