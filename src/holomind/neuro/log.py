@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import queue
 import signal
 import sqlite3
@@ -49,6 +50,7 @@ import numpy as np
 import holomind
 from holomind.config import LOG_WRITERS, Settings
 from holomind.errors import CorruptFileError, InvalidInputError, MissingFileError
+from holomind.neuro.channel import recv_item, send_item
 
 FORMAT = "holomind-neuro-log"
 FORMAT_VERSION = 1
@@ -259,7 +261,7 @@ class ActivityLog:
 
     def checkpoint(self, t: float, data: bytes) -> None:
         """Store the network's state at time `t` (s); committed with every row queued before it."""
-        self._put(("checkpoint", t, data))
+        self._put(("checkpoint", t, pickle.PickleBuffer(data)))  # out of band to the writer
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything handed over so far is committed; False on timeout."""
@@ -343,7 +345,7 @@ class _ProcessWriter:
         if self.error is not None:
             return
         try:
-            self._items.send(item)
+            send_item(self._items.fileno(), item)
         except OSError:  # the writer is gone: its last word, if it left one
             self.error = ChildProcessError(_last_word(self._answers, self._process)[1])
             return
@@ -542,7 +544,8 @@ def _start_writer(
 
     The pipe to it is widened to `_PIPE_BYTES` (about ten COBA chunks), so that the
     simulation waits only when the writer is that far behind; multiprocessing's
-    default connection, a socket pair, holds ~200 KB.
+    default connection, a socket pair, holds ~200 KB. Items go down it as
+    `holomind.neuro.channel` frames them.
     """
     items_in, items_out = Pipe(duplex=False)  # (receiving end, sending end)
     answers_in, answers_out = Pipe(duplex=False)
@@ -606,7 +609,7 @@ def serve_writer(argv: list[str] | None = None) -> None:
         writer = _Writer(Path(path), int(commit_rows), float(commit_s))
         try:
             while True:
-                item = items.recv() if items.poll(writer.commit_s) else None
+                item = recv_item(items.fileno()) if items.poll(writer.commit_s) else None
                 rows = writer.handle(item)
                 if rows is not None:
                     answers.send(rows)
