@@ -121,17 +121,35 @@ def test_resume_returns_the_checkpoint_and_drops_later_rows(tmp_path: Path) -> N
     with ActivityLog.create(path, {"run": {"seed": 3}}) as log:
         log.spikes(np.array([0.05, 0.15]), np.array([1, 2], dtype=np.int32))
         log.record("chunks", 0.0, 0.1, 1, 10.0, -0.06, 0.0, 0.1)
+        log.store_connectivity(b"synapses")
         log.checkpoint(0.1, b"state at 0.1")
         # Simulated after the checkpoint, then "crashed": resuming simulates it again.
         log.record("chunks", 0.1, 0.2, 1, 10.0, -0.06, 0.0, 0.1)
         log.record("modulations", 0.12, 0.0, "increase", 1.0, "llm", 50.0)
-    log, meta, blob = ActivityLog.resume(path)
+    log, meta, blob, connectivity = ActivityLog.resume(path)
     log.close()
     assert meta["run"] == {"seed": 3}
-    assert blob == b"state at 0.1"
+    assert blob == b"state at 0.1" and connectivity == b"synapses"
     assert rows(path, "SELECT time FROM spikes") == [(0.05,)]
     assert rows(path, "SELECT t_start, t_end FROM chunks") == [(0.0, 0.1)]
     assert rows(path, "SELECT COUNT(*) FROM modulations") == [(0,)]
+
+
+def test_a_log_from_before_the_connectivity_table_resumes(tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    with ActivityLog.create(path, {}) as log:
+        log.checkpoint(0.1, b"state and connectivity at 0.1")
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE connectivity")  # as HoloMind wrote logs before it
+    conn.commit()
+    conn.close()
+    log, _, blob, connectivity = ActivityLog.resume(path)
+    try:
+        assert blob == b"state and connectivity at 0.1" and connectivity is None
+        log.store_connectivity(b"synapses")  # the table is there again
+    finally:
+        log.close()
+    assert rows(path, "SELECT data FROM connectivity") == [(b"synapses",)]
 
 
 def test_resume_needs_a_checkpoint(tmp_path: Path) -> None:

@@ -171,11 +171,18 @@ def test_a_checkpoint_continues_coba_exactly(brian_cache: Path) -> None:
     for _ in range(3):
         net.advance()
     net.shift_drive(40.0)
-    blob = net.checkpoint()
+    # As the activity log stores them: the connectivity apart, the state without it.
+    blob, connectivity = net.checkpoint(connectivity=False), net.connectivity()
+    assert len(blob) < len(net.checkpoint()) / 5  # COBA's synapses have no state of their own
     straight = [net.advance() for _ in range(2)]
     net.close()
     again = SpikingNetwork(
-        spec, cache_dir=brian_cache, sampling=None, target="numpy", checkpoint=blob
+        spec,
+        cache_dir=brian_cache,
+        sampling=None,
+        target="numpy",
+        checkpoint=blob,
+        connectivity=connectivity,
     )
     try:
         assert again.t == pytest.approx(0.3)
@@ -194,10 +201,23 @@ def test_bad_checkpoints_are_refused(brian_cache: Path) -> None:
     with pytest.raises(CorruptFileError, match="cannot be used"):
         SpikingNetwork(spec, cache_dir=brian_cache, target="numpy", checkpoint=b"PK\x03\x04junk")
     other = SpikingNetwork(network_spec("cuba", 100), cache_dir=brian_cache, target="numpy")
-    blob = other.checkpoint()
+    blob, foreign = other.checkpoint(), other.connectivity()
     other.close()
     with pytest.raises(InvalidInputError, match="another network"):
         SpikingNetwork(spec, cache_dir=brian_cache, target="numpy", checkpoint=blob)
+    net = SpikingNetwork(spec, cache_dir=brian_cache, target="numpy", seed=1)
+    state = net.checkpoint(connectivity=False)
+    net.close()
+    with pytest.raises(CorruptFileError, match="no connectivity"):
+        SpikingNetwork(spec, cache_dir=brian_cache, target="numpy", checkpoint=state)
+    for wrong in (
+        foreign,
+        SpikingNetwork(spec, cache_dir=brian_cache, target="numpy").connectivity(),
+    ):
+        with pytest.raises(CorruptFileError, match="connectivity is of another network"):
+            SpikingNetwork(
+                spec, cache_dir=brian_cache, target="numpy", checkpoint=state, connectivity=wrong
+            )
 
 
 def test_an_unknown_sampled_variable_is_refused(brian_cache: Path) -> None:

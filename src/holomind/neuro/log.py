@@ -4,7 +4,8 @@ Tables: the seed's ``neural_activity(time, neuron_id, variable, value)`` for the
 sampled state variables, ``spikes(time, neuron_id)`` for every spike, ``chunks``
 (one summary row per simulated chunk), ``modulations`` (each change of the
 drive), ``decisions`` (each LLM modulator call, its prompt and its answer),
-``meta`` (what run this is) and ``checkpoint`` (the network's latest state).
+``meta`` (what run this is), ``checkpoint`` (the network's latest state) and
+``connectivity`` (its synapses, fixed once built: stored once, not in each state).
 Times are simulated seconds, values SI units as Brian2 keeps them (volt, siemens).
 
 Callers hand over a spike train or a block of samples as the numpy arrays the
@@ -74,6 +75,9 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE TABLE IF NOT EXISTS checkpoint (
     id INTEGER PRIMARY KEY CHECK (id = 1), time REAL NOT NULL, data BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS connectivity (
+    id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL
+);
 """
 TABLES = ("neural_activity", "spikes", "chunks", "modulations", "decisions")
 _TIMED = ("neural_activity", "spikes", "modulations")  # rows keyed by simulated time
@@ -98,7 +102,8 @@ _BATCH_INSERT = {
 }
 
 # What goes to the writer: ("spikes", t, ids) | ("samples", t, neurons, variable, values)
-# | ("row", table, row) | ("checkpoint", t, data) | ("batch", [items]) | ("flush",)
+# | ("row", table, row) | ("checkpoint", t, data) | ("connectivity", data)
+# | ("batch", [items]) | ("flush",)
 # | ("stop",). The writer answers a flush or a stop with the rows committed so far, per table.
 _Item = tuple[Any, ...]
 _FLUSH: _Item = ("flush",)
@@ -196,16 +201,22 @@ class ActivityLog:
             )
 
     @classmethod
-    def resume(cls, path: str | Path, **kwargs: Any) -> tuple[ActivityLog, dict[str, Any], bytes]:
-        """Reopen a log: returns it, its meta, and the checkpoint to continue from.
+    def resume(
+        cls, path: str | Path, **kwargs: Any
+    ) -> tuple[ActivityLog, dict[str, Any], bytes, bytes | None]:
+        """Reopen a log: returns it, its meta, its checkpoint and its connectivity.
 
-        Rows later than the checkpoint (simulated after it, before a crash) are
-        deleted: the resumed run simulates that time again.
+        The checkpoint is the state to continue from; the connectivity is stored
+        apart from it (None: a log from before, whose checkpoints hold it). Rows later than the checkpoint (simulated after it, before a crash) are
+        deleted: the resumed run simulates that time again. A log written by an
+        older HoloMind gets the tables it lacks.
         """
         path = Path(path)
         meta = read_meta(path)
         conn = connect(path)
         try:
+            conn.executescript(SCHEMA)
+            fixed = conn.execute("SELECT data FROM connectivity WHERE id = 1").fetchone()
             row = conn.execute("SELECT time, data FROM checkpoint WHERE id = 1").fetchone()
             if row is None:
                 raise CorruptFileError(
@@ -219,7 +230,8 @@ class ActivityLog:
                 conn.execute("DELETE FROM chunks WHERE t_end > ?", (t,))
         finally:
             conn.close()
-        return cls(path, **kwargs), meta, bytes(blob)
+        connectivity = bytes(fixed[0]) if fixed is not None else None
+        return cls(path, **kwargs), meta, bytes(blob), connectivity
 
     # -- writing (any thread) ------------------------------------------------------
 
@@ -262,6 +274,10 @@ class ActivityLog:
     def checkpoint(self, t: float, data: bytes) -> None:
         """Store the network's state at time `t` (s); committed with every row queued before it."""
         self._put(("checkpoint", t, pickle.PickleBuffer(data)))  # out of band to the writer
+
+    def store_connectivity(self, data: bytes) -> None:
+        """Store the network's connectivity (committed with the next checkpoint at the latest)."""
+        self._put(("connectivity", pickle.PickleBuffer(data)))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything handed over so far is committed; False on timeout."""
@@ -500,6 +516,8 @@ class _Writer:
         elif kind == "checkpoint":
             _, t, data = item
             self.conn.execute("INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", (t, data))
+        elif kind == "connectivity":
+            self.conn.execute("INSERT OR REPLACE INTO connectivity VALUES (1, ?)", (item[1],))
 
     def _insert(self, table: str, columns: list[list[Any]]) -> None:
         """Insert rows given column by column (lists of equal length).

@@ -8,7 +8,10 @@ one to the caller's thread: `on_chunk` is called on the network's own thread.
 `stop()` may be called from any thread: the chunk in progress ends at the next
 time step and reports what was simulated up to there. `checkpoint()` returns the
 whole state (membrane and synaptic variables, connectivity, time, drive)
-as bytes, and `SpikingNetwork(..., checkpoint=blob)` continues from it.
+as bytes, and `SpikingNetwork(..., checkpoint=blob)` continues from it. The
+connectivity never changes once built, so a caller that stores states often may
+store `connectivity()` once, take `checkpoint(connectivity=False)` after that, and
+continue with both (`checkpoint=..., connectivity=...`).
 
 Brian2 compiles each piece of generated code with Cython once and caches it
 under `cache_dir` (HOLOMIND_HOME/brian2 by default); the first build of a
@@ -214,6 +217,7 @@ class SpikingNetwork:
         cache_dir: Brian2's compiled-code cache (HOLOMIND_HOME/brian2 by default).
         target: "cython" (compiled, the default) or "numpy" (no compiler needed, slower).
         checkpoint: bytes from `checkpoint()` to continue from.
+        connectivity: bytes from `connectivity()`, for a checkpoint taken without it.
     """
 
     def __init__(
@@ -226,6 +230,7 @@ class SpikingNetwork:
         cache_dir: Path | None = None,
         target: str = "cython",
         checkpoint: bytes | None = None,
+        connectivity: bytes | None = None,
     ) -> None:
         if not spec.dt_ms <= chunk_ms <= _HORIZON_S * 1000:
             raise InvalidInputError(
@@ -244,7 +249,9 @@ class SpikingNetwork:
         self.sampling = sampling
         self.drive_pa = 0.0  # offset of the drive from its starting value
         self._t0 = 0.0  # network time when this process's Brian2 clock read 0
-        stored = _read_checkpoint(checkpoint, spec) if checkpoint is not None else None
+        stored = None
+        if checkpoint is not None:
+            stored = _read_checkpoint(checkpoint, spec, connectivity)
         connect = stored["connect"] if stored else None
         self.neurons, self.synapses = build(spec, seed=seed, connect=connect)
         self._ns = namespace(spec)
@@ -476,11 +483,15 @@ class SpikingNetwork:
 
     # -- checkpoints -------------------------------------------------------------
 
-    def checkpoint(self) -> bytes:
-        """The whole state as bytes (an .npz without pickles): continue with `checkpoint=`."""
+    def checkpoint(self, *, connectivity: bool = True) -> bytes:
+        """The whole state as bytes (an .npz without pickles): continue with `checkpoint=`.
 
+        With `connectivity=False` it leaves out the connectivity, most of its bytes on
+        a network without plastic synapses (2.5 of COBA's 2.7 MB): continue from it
+        with `connectivity=` the bytes of `connectivity()` as well.
+        """
         now = self._brian_t()
-        arrays: dict[str, np.ndarray] = dict(self._connectivity)
+        arrays: dict[str, np.ndarray] = dict(self._connectivity) if connectivity else {}
         for obj in (self.neurons, *self.synapses):
             states = obj.get_states(self._state_names[obj.name], units=False)
             for var, value in states.items():
@@ -498,10 +509,12 @@ class SpikingNetwork:
             "drive_pa": self.drive_pa,
             "total_spikes": self.total_spikes,
         }
-        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        out = io.BytesIO()
-        np.savez(out, **arrays)
-        return out.getvalue()
+        return _npz(arrays, meta)
+
+    def connectivity(self) -> bytes:
+        """The connectivity as bytes (an .npz): what `checkpoint(connectivity=False)` leaves out."""
+        meta = {"format": CHECKPOINT_FORMAT, "fingerprint": self._fingerprint, "seed": self.seed}
+        return _npz(dict(self._connectivity), meta)
 
     def _restore(self, stored: dict[str, Any]) -> None:
         import brian2
@@ -559,8 +572,16 @@ def _corrupt(why: str) -> CorruptFileError:
     )
 
 
-def _read_checkpoint(blob: bytes, spec: NetworkSpec) -> dict[str, Any]:
-    """Parse and check checkpoint bytes against `spec`; anything off is a CorruptFileError."""
+def _npz(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:
+    """`arrays` and `meta` (as JSON) in one .npz, as bytes."""
+    arrays = {**arrays, "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    return out.getvalue()
+
+
+def _read_npz(blob: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """What `_npz` wrote: the arrays and the meta (CorruptFileError if unreadable)."""
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -569,6 +590,18 @@ def _read_checkpoint(blob: bytes, spec: NetworkSpec) -> dict[str, Any]:
         raise _corrupt(f"unreadable: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
         raise _corrupt("unknown format")
+    return arrays, meta
+
+
+def _read_checkpoint(
+    blob: bytes, spec: NetworkSpec, connectivity: bytes | None = None
+) -> dict[str, Any]:
+    """Parse and check checkpoint bytes (and the connectivity's, if apart) against `spec`.
+
+    Anything off is a CorruptFileError; a checkpoint of another network is an
+    InvalidInputError.
+    """
+    arrays, meta = _read_npz(blob)
     if meta.get("fingerprint") != spec.fingerprint():
         raise InvalidInputError(
             f"the stored run is of another network ({meta.get('spec')}, "
@@ -578,6 +611,14 @@ def _read_checkpoint(blob: bytes, spec: NetworkSpec) -> dict[str, Any]:
     needed = ("t", "drive_pa", "total_spikes")
     if any(k not in meta for k in needed):
         raise _corrupt("missing fields")
+    if connectivity is not None:
+        fixed, fixed_meta = _read_npz(connectivity)
+        if (fixed_meta.get("fingerprint"), fixed_meta.get("seed")) != (
+            spec.fingerprint(),
+            meta.get("seed"),
+        ):
+            raise _corrupt("its connectivity is of another network")
+        arrays = {**fixed, **arrays}
     connect = {}
     for proj in spec.projections:
         i, j = arrays.get(f"{proj.name}/_i"), arrays.get(f"{proj.name}/_j")

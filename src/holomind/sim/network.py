@@ -50,6 +50,8 @@ class NetworkNode:
         self.last_modulation: dict[str, Any] | None = None
         self.checkpointed_t: float | None = None  # network time of the last stored state
         self._seen = 0  # version of `modulation` last applied
+        if log is not None:  # once: the checkpoints leave it out
+            log.store_connectivity(net.connectivity())
 
     def step(self) -> dict[str, Any]:
         """Simulate one chunk and return the ``neuro/state`` it published."""
@@ -157,7 +159,7 @@ class NetworkNode:
     def checkpoint(self) -> None:
         """Store the network's state in the log (a commit point)."""
         if self.log is not None:
-            self.log.checkpoint(self.net.t, self.net.checkpoint())
+            self.log.checkpoint(self.net.t, self.net.checkpoint(connectivity=False))
             self.checkpointed_t = self.net.t
 
     @property

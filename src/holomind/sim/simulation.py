@@ -108,7 +108,7 @@ class Simulation:
         backend: Backend | None = None,
         workspace: GlobalWorkspace | None = None,
         cache_dir: Path | None = None,
-        _resume: tuple[ActivityLog, bytes] | None = None,
+        _resume: tuple[ActivityLog, bytes, bytes | None] | None = None,
     ) -> None:
         self.config = config
         self.db = Path(db) if db is not None else None
@@ -122,10 +122,10 @@ class Simulation:
         self.resumed_from: float | None = None
         spec = network_spec(config.network, config.neurons)
         log: ActivityLog | None = None
-        blob = None
+        blob = connectivity = None
         try:
             if _resume is not None:
-                log, blob = _resume
+                log, blob, connectivity = _resume
             elif self.db is not None:
                 log = ActivityLog.create(self.db, {"run": _identity(config, spec.neurons)})
             self.log = log
@@ -137,6 +137,7 @@ class Simulation:
                 cache_dir=cache_dir,
                 target=config.target,
                 checkpoint=blob,
+                connectivity=connectivity,
             )
         except BaseException:
             if log is not None:
@@ -179,7 +180,7 @@ class Simulation:
     @classmethod
     def resume(cls, db: str | Path, config: SimConfig | None = None, **kwargs: Any) -> Simulation:
         """Continue the run in `db`: its network, size, seed and sampling override `config`."""
-        log, meta, blob = ActivityLog.resume(db)
+        log, meta, blob, connectivity = ActivityLog.resume(db)
         try:
             run = meta.get("run", {})
             identity = {
@@ -195,7 +196,7 @@ class Simulation:
                 hint="start a new run with another --db",
             ) from None
         merged = SimConfig(**{**asdict(config or SimConfig()), **identity})
-        return cls(merged, db=db, _resume=(log, blob), **kwargs)
+        return cls(merged, db=db, _resume=(log, blob, connectivity), **kwargs)
 
     # -- stepping from Python ------------------------------------------------------
 
