@@ -207,9 +207,10 @@ class ActivityLog:
         """Reopen a log: returns it, its meta, its checkpoint and its connectivity.
 
         The checkpoint is the state to continue from; the connectivity is stored
-        apart from it (None: a log from before, whose checkpoints hold it). Rows later than the checkpoint (simulated after it, before a crash) are
-        deleted: the resumed run simulates that time again. A log written by an
-        older HoloMind gets the tables it lacks.
+        apart from it (None: a log from before, whose checkpoints hold it). Rows
+        later than the checkpoint (simulated after it, before a crash) are deleted:
+        the resumed run simulates that time again. A log written by an older
+        HoloMind gets the tables it lacks.
         """
         path = Path(path)
         meta = read_meta(path)
