@@ -15,7 +15,8 @@ to its end (building and compiling excluded), interleaved, `--repeats` times
 each; the ratio is of the best runs (the machine is shared: the best run is the
 least disturbed), and "paired" is the median over repeats of each run against
 the bare run just before it, which a machine whose speed drifts during the run
-disturbs least; the medians are in the JSON and printed too. Beside wall time,
+disturbs least, with a bootstrap 95 % interval of that median (how far the
+machine's noise leaves it uncertain); the medians are in the JSON and printed too. Beside wall time,
 the CPU seconds the simulating process used during the run, and those of the
 writer process, are recorded: on a machine whose second core is busy, the
 writer's CPU time is what its work can cost the simulation at most.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import statistics
 import sys
@@ -147,6 +149,7 @@ def compare(
     median_bare = statistics.median(r["wall"] for r in got["bare"])
     for label, results in got.items():
         walls = [r["wall"] for r in results]
+        paired = [w / r["wall"] for w, r in zip(walls, got["bare"], strict=True)]
         row[label] = {
             "best_wall_s": min(walls),
             "median_wall_s": statistics.median(walls),
@@ -154,16 +157,21 @@ def compare(
             "median_overhead": statistics.median(walls) / median_bare - 1,
             # Each repeat against the bare run just before it: robust to a machine whose
             # speed drifts during the run, which moves best and median runs apart.
-            "paired_overhead": statistics.median(
-                w / r["wall"] for w, r in zip(walls, got["bare"], strict=True)
-            )
-            - 1,
+            "paired_overhead": statistics.median(paired) - 1,
+            "paired_ci": [bound - 1 for bound in _median_interval(paired)],
             "cpu_s": statistics.median(r["cpu"] for r in results),
             "writer_cpu_s": statistics.median(r["writer_cpu"] for r in results),
             "rate_hz": statistics.median(r["rate"] for r in results),
             "walls": walls,
         }
     return row
+
+
+def _median_interval(values: list[float], rounds: int = 10_000) -> tuple[float, float]:
+    """A bootstrap 95 % interval of the median of `values` (resampled with a fixed seed)."""
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(rounds))
+    return medians[int(0.025 * rounds)], medians[int(0.975 * rounds) - 1]
 
 
 def main() -> None:
@@ -192,7 +200,8 @@ def main() -> None:
             f"  {name}: bare {row['bare']['best_wall_s']:.2f} s, ours "
             f"{row['ours']['best_wall_s']:.2f} s for {seconds} s simulated: overhead "
             f"{row['ours']['overhead']:+.1%} (median {row['ours']['median_overhead']:+.1%}, "
-            f"paired {row['ours']['paired_overhead']:+.1%}); "
+            f"paired {row['ours']['paired_overhead']:+.1%}, 95 % interval "
+            f"{row['ours']['paired_ci'][0]:+.1%} to {row['ours']['paired_ci'][1]:+.1%}); "
             f"thread writer {row['thread']['overhead']:+.1%}, "
             f"no log {row['no_log']['overhead']:+.1%}"
         )
@@ -261,9 +270,10 @@ def main() -> None:
     console.print(table)
     worst = max(r["ours"]["overhead"] for r in results["overhead"])
     paired = max(r["ours"]["paired_overhead"] for r in results["overhead"])
+    upper = max(r["ours"]["paired_ci"][1] for r in results["overhead"])
     console.print(
         f"goal: overhead <= 10 % on seed and COBA; worst {worst:+.1%} best-run, "
-        f"{paired:+.1%} paired"
+        f"{paired:+.1%} paired (95 % interval up to {upper:+.1%})"
     )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"argv": sys.argv[1:], **results}, indent=2))
