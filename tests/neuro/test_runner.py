@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -228,3 +232,16 @@ def test_an_unknown_sampled_variable_is_refused(brian_cache: Path) -> None:
             target="numpy",
             sampling=Sampling(("u",)),
         )
+
+
+def test_importing_brian2_leaves_no_files_behind_a_killed_process(tmp_path: Path) -> None:
+    # Brian2 writes a debug log (and a copy of the main script) to the temp folder on
+    # import, and deletes them only at a normal exit.
+    code = (
+        "import os, signal; from holomind.neuro.runner import import_brian2; "
+        "import_brian2(); os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    assert list(tmp_path.iterdir()) == []

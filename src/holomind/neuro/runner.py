@@ -20,9 +20,11 @@ network takes tens of seconds, later ones load the compiled modules.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import os
 import queue
 import signal
 import sys
@@ -101,6 +103,41 @@ class Chunk:
         return self.t_end - self.t_start
 
 
+def import_brian2() -> Any:
+    """Import Brian2 and undo what its import does to the process; returns the module.
+
+    On import Brian2 installs an excepthook and (on the main thread) a Ctrl-C
+    handler: HoloMind reports errors itself and turns SIGINT into a clean stop,
+    so both are put back. It also opens a debug log and copies the main script
+    into the temp folder, deleted at exit only when the process ends normally (a
+    killed `holomind serve` left two files behind each time): HoloMind closes and
+    deletes them at once, and keeps Brian2's log to the console.
+    """
+    if "brian2" in sys.modules:
+        return sys.modules["brian2"]
+    hook = sys.excepthook
+    main = threading.current_thread() is threading.main_thread()
+    interrupt = signal.getsignal(signal.SIGINT) if main else None
+    import brian2
+    from brian2.utils.logger import BrianLogger
+
+    sys.excepthook = hook
+    if main and interrupt is not None:
+        signal.signal(signal.SIGINT, interrupt)
+    brian2.prefs.logging.file_log = False
+    brian2.prefs.logging.save_script = False
+    if BrianLogger.file_handler is not None:
+        logging.getLogger("brian2").removeHandler(BrianLogger.file_handler)
+        BrianLogger.file_handler.close()
+        BrianLogger.file_handler = None
+    for path in (BrianLogger.tmp_log, BrianLogger.tmp_script):
+        if path is not None:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+    BrianLogger.tmp_log = BrianLogger.tmp_script = None
+    return brian2
+
+
 def configure_brian(cache_dir: Path, target: str = "cython") -> None:
     """Set Brian2's process-wide preferences: code target, compiled-code cache, no log files."""
     if target not in TARGETS:
@@ -111,20 +148,10 @@ def configure_brian(cache_dir: Path, target: str = "cython") -> None:
         wanted = {"cache_dir": str(cache_dir), "target": target}
         if _configured == wanted:
             return
-        hook = sys.excepthook
-        main = threading.current_thread() is threading.main_thread()
-        interrupt = signal.getsignal(signal.SIGINT) if main else None
-        import brian2
-
-        # Brian2 installs an excepthook and a Ctrl-C handler on import; HoloMind
-        # reports errors itself, and `holomind sim` turns SIGINT into a clean stop.
-        sys.excepthook = hook
-        if main and interrupt is not None:
-            signal.signal(signal.SIGINT, interrupt)
+        brian2 = import_brian2()
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
         brian2.prefs.codegen.target = target
         brian2.prefs.codegen.runtime.cython.cache_dir = str(cache_dir)
-        brian2.prefs.logging.file_log = False
         brian2.prefs.logging.std_redirection = False
         logging.getLogger("brian2").setLevel(logging.ERROR)
         _configured.clear()

@@ -10,14 +10,13 @@ Each run keeps its activity log in HOLOMIND_HOME/sims/.
 
 from __future__ import annotations
 
-import signal
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from holomind.errors import InvalidInputError
+from holomind.neuro import runner
 from holomind.server.jobs import Job
 
 
@@ -26,15 +25,10 @@ def import_brian2() -> None:
 
     Brian2 installs a Ctrl-C handler when it is first imported, which only the main
     thread may do: imported first in a job's thread it fails. The server keeps its
-    own Ctrl-C handler and error hook.
+    own Ctrl-C handler and error hook (`holomind.neuro.runner.import_brian2`).
     """
-    if "brian2" in sys.modules or threading.current_thread() is not threading.main_thread():
-        return
-    interrupt, hook = signal.getsignal(signal.SIGINT), sys.excepthook
-    import brian2  # noqa: F401
-
-    signal.signal(signal.SIGINT, interrupt)
-    sys.excepthook = hook
+    if threading.current_thread() is threading.main_thread():
+        runner.import_brian2()
 
 
 class SimJob(Job):
