@@ -37,9 +37,13 @@ def test_rows_are_written_exactly_and_the_file_is_wal(writer: str, tmp_path: Pat
         values = np.array([[-0.065, -0.064, -0.063], [-0.060, -0.059, -0.058]])
         log.samples(np.array([0.0, 0.001]), np.array([0, 1, 2]), "v", values)
         log.record("chunks", 0.0, 0.1, 2, 0.02, -0.06, 0.0, 0.5)
+        log.store_connectivity(b"synapses")
+        log.checkpoint(0.1, b"state at 0.1")
         assert log.flush(timeout=10)
         assert log.rows["spikes"] == 2 and log.rows["neural_activity"] == 6
     assert rows(path, "SELECT * FROM spikes ORDER BY time") == [(0.001, 3), (0.002, 7)]
+    assert rows(path, "SELECT * FROM checkpoint") == [(1, 0.1, b"state at 0.1")]
+    assert rows(path, "SELECT * FROM connectivity") == [(1, b"synapses")]
     assert rows(path, "SELECT * FROM neural_activity ORDER BY time, neuron_id") == [
         (0.0, 0, "v", -0.065),
         (0.0, 1, "v", -0.064),
