@@ -31,8 +31,8 @@ def _through_a_pipe(items: list[Any]) -> list[Any]:
         with pytest.raises(EOFError):
             recv_item(fd_in)  # the writer closed its end
     finally:
+        os.close(fd_in)  # first: a writer blocked on a full pipe then fails instead of hanging
         writer.join()
-        os.close(fd_in)
     return got
 
 
